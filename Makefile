@@ -1,0 +1,67 @@
+# Teman Migran — a newcomer needs only `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
+
+.PHONY: help run test bench venv nlu-env nlu-train nlu-eval chromium lint lock clean
+
+help:
+	@echo "make run    - set everything up, then start the bot, the local Rasa server and the staff console"
+	@echo "make test   - set everything up, then run the whole test suite"
+	@echo "make bench  - throughput and latency benchmarks"
+	@echo "make nlu-eval - NLU accuracy, macro-F1, urgent recall on the held-out set"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed for the bot (set PYTHON=/path/to/python3.11).")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+nlu-env:
+	@bash scripts/nlu_env.sh
+
+nlu-train: nlu-env
+	@bash scripts/nlu_train.sh
+
+nlu-eval: venv nlu-train
+	@bash scripts/nlu_eval.sh
+
+# Browser for the staff-console tests (Debian's Chromium; Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || bash scripts/install_chromium.sh
+
+run: venv nlu-train
+	@$(PY) -m bot content check >/dev/null
+	@$(PY) -m bot migrate
+	@echo
+	@echo "Teman Migran is starting on port $${PORT:-8000}."
+	@echo "  Staff console:  http://127.0.0.1:$${PORT:-8000}/console/  (create an account: $(PY) -m bot staff add NAME --role admin)"
+	@echo "  Chat locally:   $(PY) -m bot chat   (in another terminal)"
+	@echo "  Health:         http://127.0.0.1:$${PORT:-8000}/readyz"
+	@echo
+	$(PY) -m bot serve
+
+test: venv nlu-train chromium
+	$(PY) -m bot content check
+	$(PY) -m pytest -q
+
+bench: venv nlu-train
+	$(PY) -m pytest -q benchmarks
+
+lint: venv
+	$(VENV)/bin/ruff check bot handlers tests
+
+# Regenerate requirements.lock from requirements.in in a scratch venv.
+lock:
+	rm -rf /tmp/teman-lock && $(PYTHON) -m venv /tmp/teman-lock
+	/tmp/teman-lock/bin/pip install --quiet -r requirements.in
+	/tmp/teman-lock/bin/pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) nlu/.venv nlu/models var

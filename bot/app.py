@@ -1,0 +1,109 @@
+"""The app factory: builds every long-lived dependency once and closes them on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.content import Library
+from bot.db import create_db_engine, is_sqlite, migrate, session_factory
+from bot.dispatch import Dispatcher
+from bot.models import utcnow
+from bot.nlu_client import ManagedRasa, RasaClient
+from bot.sender import ChannelSender, OutboxWorker
+from bot.texts import Texts
+from bot.turn import Services
+from bot.understand import Understander
+from handlers.registry import resolve_handler
+
+log = logging.getLogger(__name__)
+UI_TEXTS = PROJECT_ROOT / "content" / "ui.yml"
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    services: Services
+    understander: Understander
+    dispatcher: Dispatcher
+    outbox: OutboxWorker
+    rasa: RasaClient | None
+    managed_rasa: ManagedRasa | None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_nlu(self) -> None:
+        """Managed mode: reuse or start the local Rasa server; failures leave the bot degraded."""
+        if self.managed_rasa is not None and self.rasa is not None:
+            try:
+                await self.managed_rasa.ensure_running(self.rasa)
+            except Exception as exc:
+                log.error("nlu.managed.failed %s: the bot runs degraded (urgent rules still work)", exc)
+        await self.understander.probe()
+
+    def start_background(self) -> None:
+        """Outbox sender and NLU re-checks; call inside the running event loop."""
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._nlu_watch(), name="nlu-watch"))
+
+    async def _nlu_watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.nlu.recheck_interval_s)
+            try:
+                await self.understander.recheck()
+            except Exception:
+                log.exception("nlu.recheck_failed")
+
+    async def aclose(self) -> None:
+        self.outbox.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        if self.rasa is not None:
+            await self.rasa.aclose()
+        if self.managed_rasa is not None:
+            self.managed_rasa.stop()
+        self.engine.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    senders: Mapping[str, ChannelSender] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    manage_nlu: bool = True,
+) -> App:
+    """Everything the bot needs, wired once. On SQLite the schema is migrated here."""
+    engine = create_db_engine(settings.database_url)
+    if is_sqlite(engine):
+        migrate(engine)
+    sessions = session_factory(engine)
+    library = Library.load(settings.content_dir, settings.contacts)
+    services = Services(
+        settings=settings, library=library, texts=Texts.load(UI_TEXTS, settings.contacts), clock=clock
+    )
+    managed: ManagedRasa | None = None
+    if settings.nlu.mode == "remote" and settings.nlu.url:
+        rasa: RasaClient | None = RasaClient(settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s)
+    elif manage_nlu:
+        managed = ManagedRasa(settings.nlu, settings.var_dir)
+        rasa = RasaClient(managed.url, managed.token, settings.nlu.request_timeout_s)
+    else:
+        rasa = None
+    understander = Understander(rasa, settings.nlu.recheck_interval_s)
+    worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
+    dispatcher = Dispatcher(services, sessions, understander, resolve_handler, on_committed=worker.wake)
+    return App(settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed)

@@ -1,0 +1,59 @@
+"""The bot's own interface sentences (content/ui.yml), in both languages, with contact lines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+import yaml
+
+from bot.config import LANGUAGES, Contact
+
+# Numbers shown to someone in danger, in this order; unset placeholders are left out.
+URGENT_CONTACTS = ("police", "emergency_112", "sapa_129", "kanwil_hotline", "kp2mi_call_centre", "kemlu_hotline")
+
+
+class TextsError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Texts:
+    strings: Mapping[str, Mapping[str, str]]
+    contacts: Mapping[str, Contact]
+
+    @classmethod
+    def load(cls, path: Path, contacts: Mapping[str, Contact]) -> Texts:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise TextsError(f"{path} cannot be read: {exc}") from None
+        if not isinstance(raw, Mapping):
+            raise TextsError(f"{path} must map keys to {{id: ..., en: ...}}.")
+        for key, value in raw.items():
+            if not isinstance(value, Mapping) or any(not value.get(lang) for lang in LANGUAGES):
+                raise TextsError(f"{path}: '{key}' needs text for both 'id' and 'en'.")
+        return cls(raw, contacts)
+
+    def contact_line(self, key: str, lang: str) -> str | None:
+        contact = self.contacts.get(key)
+        if contact is None or not contact.value:
+            return None
+        return f"• {contact.label[lang]}: {contact.value}"
+
+    def contact_lines(self, keys: tuple[str, ...], lang: str) -> str:
+        return "\n".join(line for key in keys if (line := self.contact_line(key, lang)))
+
+    def get(self, key: str, lang: str, **values: Any) -> str:
+        """The sentence `key` in `lang`; {urgent_contacts} expands to the configured numbers."""
+        try:
+            template = self.strings[key][lang if lang in LANGUAGES else "id"]
+        except KeyError:
+            raise TextsError(f"content/ui.yml has no text '{key}'.") from None
+        fields = {name for _, name, _, _ in Formatter().parse(template) if name}
+        if "urgent_contacts" in fields:
+            values.setdefault("urgent_contacts", self.contact_lines(URGENT_CONTACTS, lang))
+        return template.format(**values).strip()

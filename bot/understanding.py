@@ -1,0 +1,40 @@
+"""What the bot understood of one message: NLU, safety net and buttons combined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.safety import SafetyVerdict
+
+NO_SAFETY = SafetyVerdict(urgent=False, reasons=(), matched=())
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str  # country | agency | case_id
+    value: str
+    text: str | None = None  # as the person wrote it
+
+    def as_json(self) -> dict[str, Any]:
+        return {"entity": self.entity, "value": self.value, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str | None  # top intent from the table, or None when nothing classified it
+    confidence: float
+    entities: tuple[Entity, ...] = ()
+    ranking: tuple[tuple[str, float], ...] = ()
+    source: str = "rasa"  # rasa | degraded | button | command
+    safety: SafetyVerdict = field(default=NO_SAFETY)
+
+    @property
+    def urgent(self) -> bool:
+        return self.safety.urgent or self.intent == "emergency"
+
+    def entity(self, name: str) -> str | None:
+        for ent in self.entities:
+            if ent.entity == name:
+                return ent.value
+        return None

@@ -1,0 +1,40 @@
+"""Ask a short question instead of answering confidently wrong."""
+
+from __future__ import annotations
+
+from bot.router import ALL_INTENTS
+from bot.turn import Turn
+from handlers.menu import menu_buttons
+
+# Intents worth offering as "did you mean"; small talk is never a useful guess.
+_GUESSABLE = ALL_INTENTS - {"greet", "goodbye", "thank_you", "affirm", "deny", "out_of_scope", "ask_menu", "emergency"}
+_MIN_GUESS = 0.15
+
+
+def clarify(turn: Turn) -> None:
+    """Offer the likeliest meanings as buttons; after repeated misses, offer a person."""
+    conversation = turn.conversation
+    conversation.clarify_count += 1
+    if turn.understanding.source == "degraded":
+        turn.say(turn.t("degraded"), menu_buttons(turn))
+        return
+    if not turn.text:
+        turn.say(turn.t("empty_message"), menu_buttons(turn))
+        return
+    if conversation.clarify_count >= turn.services.settings.nlu.clarify_limit:
+        conversation.clarify_count = 0
+        turn.say(
+            turn.t("clarify_offer_human"),
+            [turn.button("menu_human", "intent:request_human"), turn.button("btn_menu", "cmd:menu")],
+        )
+        return
+    guesses = [
+        name for name, confidence in turn.understanding.ranking[:4]
+        if name in _GUESSABLE and confidence >= _MIN_GUESS
+    ][:3]
+    if guesses:
+        buttons = [turn.button(f"intent.{name}", f"intent:{name}") for name in guesses]
+        buttons.append(turn.button("btn_menu", "cmd:menu"))
+        turn.say(turn.t("clarify_guess"), buttons)
+    else:
+        turn.say(turn.t("clarify_menu"), menu_buttons(turn))

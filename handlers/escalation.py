@@ -1,0 +1,72 @@
+"""Escalation to the human hotline queue, and the bot staying quiet while staff answer."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import escalations
+from bot.models import EscalationStatus, Priority
+from bot.turn import Turn
+
+log = logging.getLogger(__name__)
+
+
+def escalate(turn: Turn) -> None:
+    """Open (or join) an escalation; urgent ones get the numbers to call right away."""
+    urgent = turn.decision.urgent
+    priority = Priority.URGENT if urgent else Priority.NORMAL
+    reason = (
+        "safety:" + ",".join(turn.understanding.safety.reasons)
+        if turn.understanding.safety.urgent
+        else ("emergency" if urgent else "request_human")
+    )
+    escalation, created = escalations.open_escalation(
+        turn.session, turn.contact, priority=priority, reason=reason, now=turn.now
+    )
+    escalations.hand_to_staff(turn.conversation)
+    log.warning(
+        "escalation.%s id=%s contact=%s priority=%s reason=%s",
+        "opened" if created else "joined", escalation.id, turn.contact.id, escalation.priority.value, reason,
+    )
+    if urgent:
+        turn.say(turn.t("escalation_urgent"), [turn.button("btn_end_staff", "cmd:end_staff")])
+    elif created:
+        turn.say(turn.t("escalation_normal"), [turn.button("btn_end_staff", "cmd:end_staff")])
+    else:
+        turn.say(turn.t("escalation_exists"), [turn.button("btn_end_staff", "cmd:end_staff")])
+
+
+def with_staff(turn: Turn) -> None:
+    """The person writes while staff handle the chat: staff read it; the bot acknowledges once."""
+    escalation = escalations.active_for(turn.session, turn.contact)
+    if escalation is None:
+        # Staff closed it elsewhere without handing back: the bot takes over again.
+        escalations.hand_back_to_bot(turn.conversation)
+        turn.say(turn.t("back_to_bot"))
+        return
+    if turn.understanding.urgent and escalation.priority is not Priority.URGENT:
+        escalation.priority = Priority.URGENT
+        log.warning("escalation.raised id=%s contact=%s", escalation.id, turn.contact.id)
+        turn.say(turn.t("escalation_urgent"))
+        return
+    if escalation.status is EscalationStatus.OPEN and not turn.conversation.answers.get("acked"):
+        turn.conversation.answers = {"acked": True}
+        turn.say(turn.t("staff_ack"), [turn.button("btn_end_staff", "cmd:end_staff")])
+
+
+def end_staff(turn: Turn) -> None:
+    """The person ends the conversation with staff; an unclaimed escalation is closed too."""
+    escalation = escalations.active_for(turn.session, turn.contact)
+    # An urgent escalation stays in the queue: a mistaken tap, or someone else holding the phone,
+    # must not take a person in danger off the staff's list.
+    if (
+        escalation is not None
+        and escalation.status is EscalationStatus.OPEN
+        and escalation.priority is not Priority.URGENT
+    ):
+        escalation.status = EscalationStatus.CLOSED
+        escalation.closed_at = turn.now
+        escalation.outcome = "ended_by_person"
+    escalations.hand_back_to_bot(turn.conversation)
+    turn.conversation.answers = {}
+    turn.say(turn.t("back_to_bot"), [turn.button("btn_menu", "cmd:menu")])

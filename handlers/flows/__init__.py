@@ -1,0 +1,71 @@
+"""Guided conversations. Their state (flow, step, answers) lives in the conversations table.
+
+A flow is a module with `NAME`, `start(turn)` and `resume(turn, value)`: `value` is the data of a
+pressed button (or a typed number), or None when the person typed free text (read `turn.text`).
+Register it in FLOWS below. The engine handles cancel and menu at every step; a flow handles
+"kembali"/back itself (value BACK).
+"""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+from bot import store
+from bot.models import ConversationState
+from bot.turn import Turn
+from handlers.flows import erase, language, subscription
+
+BACK = "__back__"
+CANCEL_WORDS = re.compile(r"^\s*(batal|batalkan|cancel|stop|berhenti|tak jadi|gak jadi|ga jadi|nggak jadi)\s*[.!]*\s*$", re.I)
+BACK_WORDS = re.compile(r"^\s*(kembali|balik|back|sebelumnya|mundur)\s*[.!]*\s*$", re.I)
+MENU_WORDS = re.compile(r"^\s*(menu|menu utama|main menu)\s*[.!]*\s*$", re.I)
+
+FLOWS: dict[str, ModuleType] = {
+    language.NAME: language,
+    subscription.NAME: subscription,
+    erase.NAME: erase,
+}
+
+
+def register(module: ModuleType) -> None:
+    FLOWS[module.NAME] = module
+
+
+def in_flow(turn: Turn, name: str) -> bool:
+    conv = turn.conversation
+    return conv.state is ConversationState.IN_FLOW and conv.flow == name
+
+
+def cancel(turn: Turn) -> None:
+    """Leave any flow and say so."""
+    from handlers.menu import menu_buttons
+
+    store.leave_flow(turn.conversation)
+    turn.say(turn.t("flow_cancelled"), menu_buttons(turn))
+
+
+def run(turn: Turn, name: str, value: str | None = None) -> None:
+    """Start flow `name`, or feed it this message if the person is already in it."""
+    from handlers.info import answer_intent
+    from handlers.menu import show_menu
+
+    module = FLOWS.get(name)
+    if module is None:
+        # A flow not built yet falls back to its general content answer.
+        answer_intent(turn, turn.decision.intent or "ask_menu")
+        return
+    if not in_flow(turn, name):
+        module.start(turn)
+        return
+    if value is None:
+        if CANCEL_WORDS.match(turn.text):
+            cancel(turn)
+            return
+        if MENU_WORDS.match(turn.text):
+            store.leave_flow(turn.conversation)
+            show_menu(turn)
+            return
+        if BACK_WORDS.match(turn.text):
+            value = BACK
+    module.resume(turn, value)

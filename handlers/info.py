@@ -1,0 +1,45 @@
+"""Answers from the curated content library (content/answers), part by part."""
+
+from __future__ import annotations
+
+from bot.inbound import Button
+from bot.turn import Turn
+from handlers.menu import show_menu
+
+
+def send_part(turn: Turn, item_id: str, part: int) -> None:
+    """Send one part of a content item, with 'Lanjut' while more parts follow."""
+    library = turn.services.library
+    item = library.get(item_id)
+    if item is None:
+        show_menu(turn)
+        return
+    rendered = library.render(item, turn.lang, part)
+    buttons = []
+    if rendered.has_more:
+        buttons.append(turn.button("btn_next", f"answer:{item.id}:{rendered.part + 1}"))
+    else:
+        # After the last part, offer the related answers the content team linked (see_also).
+        for other_id in item.see_also[:3]:
+            other = library.get(other_id)
+            if other is not None:
+                buttons.append(Button(other.title[turn.lang], f"answer:{other.id}:0"))
+    buttons.append(turn.button("btn_menu", "cmd:menu"))
+    buttons.append(turn.button("menu_human", "intent:request_human"))
+    turn.say(rendered.text, buttons)
+
+
+def answer(turn: Turn) -> None:
+    """Answer an informational question with its content item."""
+    turn.conversation.clarify_count = 0
+    send_part(turn, turn.decision.route.split(":", 1)[1], 0)
+
+
+def answer_intent(turn: Turn, intent: str) -> None:
+    """Answer by intent (used when a button or a flow asks for an intent's general answer)."""
+    entities = {e.entity: e.value for e in turn.understanding.entities}
+    item = turn.services.library.find(intent, entities)
+    if item is None:
+        show_menu(turn)
+        return
+    send_part(turn, item.id, 0)

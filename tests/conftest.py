@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh database per test (SQLite and PostgreSQL), settings, the real Rasa server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import PROJECT_ROOT, Settings, load_settings
+from tests.support import Dialog, RasaServer, start_rasa
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_schema_url(schema: str) -> str:
+    return f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database for each test, on both engines the bot supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
+    environ = {
+        "DATABASE_URL": database_url,
+        "TEMAN_VAR_DIR": str(tmp_path / "var"),
+        "APP_ENV": "test",
+        **env,
+    }
+    return load_settings(PROJECT_ROOT / "config.yml", environ)
+
+
+@pytest.fixture(scope="session")
+def rasa_server() -> Iterator[RasaServer]:
+    """The real Rasa server with the trained model, started once for the whole test session."""
+    server = start_rasa()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, rasa_server: RasaServer) -> Settings:
+    """Settings for a bot that uses the session's real Rasa server and a fresh database."""
+    return make_settings(tmp_path, database_url, NLU_URL=rasa_server.url, NLU_TOKEN=rasa_server.token)
+
+
+@pytest.fixture
+async def dialog(settings: Settings) -> AsyncIterator[Dialog]:
+    d = Dialog.open(settings)
+    try:
+        yield d
+    finally:
+        await d.close()
+
+
+@pytest.fixture
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    return asyncio.DefaultEventLoopPolicy()

@@ -1,0 +1,117 @@
+"""Test helpers: whole dialogs through dispatch, and the real Rasa server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.channels.local import LocalSender
+from bot.config import PROJECT_ROOT, NluSettings, Settings
+from bot.dispatch import DispatchResult
+from bot.inbound import Button, Inbound, Reply
+from bot.nlu_client import ManagedRasa, RasaClient, model_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RasaServer:
+    url: str
+    token: str
+    managed: ManagedRasa
+
+    def stop(self) -> None:
+        self.managed.stop()
+
+
+def start_rasa(var_dir: Path | None = None) -> RasaServer:
+    """Start `rasa run --enable-api` on a free port with the trained model (fails loudly if missing)."""
+    project = PROJECT_ROOT / "nlu"
+    if not model_path(project).exists():
+        raise RuntimeError("no trained NLU model: run `make nlu-train` (make test does it first)")
+    port = free_port()
+    nlu = NluSettings(
+        mode="managed", url=None, token=f"test-{uuid.uuid4().hex}", managed_port=port,
+        startup_timeout_s=240, request_timeout_s=10, confidence_threshold=0.55, clarify_limit=3,
+        recheck_interval_s=1, project_dir=project,
+    )
+    managed = ManagedRasa(nlu, var_dir or Path("/tmp") / f"teman-test-rasa-{port}")
+    client = RasaClient(managed.url, managed.token, 10)
+
+    async def up() -> None:
+        try:
+            managed.start()
+            await managed.wait_ready(client)
+        finally:
+            await client.aclose()
+
+    asyncio.run(up())
+    return RasaServer(managed.url, managed.token, managed)
+
+
+@dataclass
+class Dialog:
+    """A person talking to the bot on the local channel, through the production dispatch path."""
+
+    app: App
+    chat_id: str = "person-1"
+    channel: str = "local"
+    out: io.StringIO = field(default_factory=io.StringIO)
+    last: list[Reply] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings, chat_id: str = "person-1") -> Dialog:
+        out = io.StringIO()
+        app = build_app(settings, senders={"local": LocalSender(out)}, manage_nlu=False)
+        return cls(app=app, chat_id=chat_id, out=out)
+
+    async def send(self, inbound: Inbound) -> DispatchResult:
+        result = await self.app.dispatcher.dispatch(inbound)
+        if result.replies:
+            self.last = result.replies
+        return result
+
+    async def say(self, text: str | None, *, kind: str = "text", message_id: str | None = None) -> list[Reply]:
+        inbound = Inbound(
+            channel=self.channel, chat_id=self.chat_id, message_id=message_id or uuid.uuid4().hex,
+            text=text, kind=kind,
+        )
+        return (await self.send(inbound)).replies
+
+    def button(self, label: str) -> Button:
+        buttons = self.last[-1].buttons if self.last else ()
+        for b in buttons:
+            if label.lower() in b.label.lower():
+                return b
+        raise AssertionError(f"no button {label!r} among {[b.label for b in buttons]}")
+
+    async def press(self, label: str) -> list[Reply]:
+        """Press a button by (part of) its label, as the local channel does: by typing its number."""
+        buttons = self.last[-1].buttons
+        index = buttons.index(self.button(label)) + 1
+        return await self.say(str(index))
+
+    async def tap(self, label: str) -> list[Reply]:
+        """Press a button the Telegram way: its payload arrives with the message."""
+        button = self.button(label)
+        inbound = Inbound(
+            channel=self.channel, chat_id=self.chat_id, message_id=uuid.uuid4().hex,
+            kind="button", payload=button.payload, text=button.label,
+        )
+        return (await self.send(inbound)).replies
+
+    async def close(self) -> None:
+        await self.app.aclose()
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
