@@ -33,6 +33,7 @@ def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
     )
     # httpx logs every request at INFO; that is noise next to our own structured lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # ---------------------------------------------------------------- migrate

@@ -48,7 +48,7 @@ def open_escalation(
             existing.case_id = case_id
         return existing, False
     escalation = Escalation(
-        contact_id=contact.id, priority=priority, reason=reason[:64], opened_at=now, case_id=case_id
+        contact_id=contact.id, priority=priority, reason=reason[:128], opened_at=now, case_id=case_id
     )
     session.add(escalation)
     session.flush()

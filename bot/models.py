@@ -244,7 +244,7 @@ class Escalation(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     priority: Mapped[Priority] = mapped_column(_enum(Priority))
     status: Mapped[EscalationStatus] = mapped_column(_enum(EscalationStatus), default=EscalationStatus.OPEN)
-    reason: Mapped[str] = mapped_column(String(64))  # e.g. safety:confinement, request_human, case
+    reason: Mapped[str] = mapped_column(String(128))  # e.g. safety:confinement, request_human, case
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -137,7 +137,7 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.Integer(), nullable=False),
     sa.Column('priority', sa.Enum('urgent', 'high', 'normal', name='ck_priority', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('status', sa.Enum('open', 'claimed', 'closed', name='ck_escalationstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('reason', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(length=128), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=True),
     sa.Column('opened_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_by', sa.Integer(), nullable=True),
