@@ -160,6 +160,7 @@ class Dispatcher:
             conversation=conversation,
             understanding=understanding,
             decision=decision,
+            text=text,
             after_commit=after_commit,
         )
         self._run_handler(turn)

@@ -39,6 +39,7 @@ class Turn:
     conversation: Conversation
     understanding: Understanding
     decision: Decision
+    text: str = ""  # the message text, stripped and length-capped by dispatch
     replies: list[Reply] = field(default_factory=list)
     # Work to run after the transaction commits (e.g. tell the console a new escalation exists).
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
@@ -46,10 +47,6 @@ class Turn:
     @property
     def lang(self) -> str:
         return self.contact.language or self.services.settings.default_language
-
-    @property
-    def text(self) -> str:
-        return self.inbound.text or ""
 
     @property
     def now(self) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
+from bot.db import create_db_engine, migrate
 from tests.support import Dialog, RasaServer, start_rasa
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -22,8 +22,8 @@ def _pg_schema_url(schema: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database for each test, on both engines the bot supports."""
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty (unmigrated) database for each test, on both engines the bot supports."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.db'}"
         return
@@ -37,6 +37,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A new database at the latest schema (`python -m bot migrate` does the same in production)."""
+    engine = create_db_engine(empty_database_url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return empty_database_url
 
 
 @pytest.fixture
@@ -77,8 +88,3 @@ async def dialog(settings: Settings) -> AsyncIterator[Dialog]:
         yield d
     finally:
         await d.close()
-
-
-@pytest.fixture
-def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
-    return asyncio.DefaultEventLoopPolicy()

@@ -9,8 +9,8 @@ from bot.db import create_db_engine, migrate, needs_migration
 from bot.models import Base
 
 
-def test_migrations_match_models(database_url: str) -> None:
-    engine = create_db_engine(database_url)
+def test_migrations_match_models(empty_database_url: str) -> None:
+    engine = create_db_engine(empty_database_url)
     try:
         assert needs_migration(engine)
         migrate(engine)
