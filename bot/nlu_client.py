@@ -37,10 +37,14 @@ class Parse:
     entities: tuple[Entity, ...]
 
 
-def _entity_value(raw: Any) -> str:
-    # Synonym-mapped values come back as written in the training data; the bot compares
-    # snake_case lowercase names ("hong kong" -> "hong_kong").
-    return "_".join(str(raw).strip().lower().split())
+def _entity_value(entity: str, raw: Any) -> str:
+    text = " ".join(str(raw).split())
+    if entity == "country":
+        # Content filters use snake_case English names ("hong kong" -> "hong_kong").
+        return text.lower().replace(" ", "_")
+    if entity == "case_id":
+        return text.upper().replace(" ", "-")
+    return text  # agency names stay as written; the registry lookup is fuzzy
 
 
 def parse_response(body: dict[str, Any]) -> Parse:
@@ -54,7 +58,7 @@ def parse_response(body: dict[str, Any]) -> Parse:
         top = body["intent"]
         ranking = ((str(top["name"]), float(top.get("confidence") or 0.0)),)
     entities = tuple(
-        Entity(entity=str(e["entity"]), value=_entity_value(e.get("value", "")), text=e.get("value"))
+        Entity(entity=str(e["entity"]), value=_entity_value(str(e["entity"]), e.get("value", "")), text=e.get("value"))
         for e in body.get("entities") or []
         if e.get("entity") and e.get("value") not in (None, "")
     )

@@ -125,9 +125,10 @@ class Understander:
             self._mark_down(str(exc))
             return degraded(text, verdict)
         self._mark_up()
-        entities = parse.entities
+        # Case numbers are exact: the bot's own pattern beats the model's span guess.
+        entities = tuple(e for e in parse.entities if e.entity != "case_id")
         case = case_id_entity(text)
-        if case and not any(e.entity == "case_id" for e in entities):
+        if case:
             entities = entities + (case,)
         return Understanding(
             parse.intent, parse.confidence, entities, parse.ranking, source="rasa", safety=verdict
