@@ -52,7 +52,7 @@ test: venv nlu-train chromium
 	$(PY) -m pytest -q
 
 bench: venv nlu-train
-	$(PY) -m pytest -q benchmarks
+	$(PY) -m pytest -q -s benchmarks
 
 lint: venv
 	$(VENV)/bin/ruff check bot handlers tests
