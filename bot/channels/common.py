@@ -1,0 +1,85 @@
+"""What the Telegram and WhatsApp adapters share: long texts in parts, the store-failed fallback."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from bot.inbound import Inbound, Reply
+from bot.sender import ChannelSender, Outgoing
+
+log = logging.getLogger(__name__)
+# The person has just written: WhatsApp's 24-hour window is open, whatever the database says.
+FRESH_INBOUND = "fresh_inbound"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a text the channel would refuse into parts of at most `limit` characters.
+
+    Cuts at a paragraph, else a line, else a space, so sentences and phone numbers stay whole.
+    """
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut >= limit // 2:
+                break
+        else:
+            cut = limit  # no good place: a hard cut beats many tiny parts
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return parts
+
+
+class RecentKeys:
+    """A bounded memory of keys seen lately (which messages already got the store-failed fallback)."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, key: str) -> bool:
+        """Remember `key`; False when it was already there."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        while len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+        return True
+
+
+async def send_fallback(
+    sender: ChannelSender, inbound: Inbound, replies: Sequence[Reply], seen: RecentKeys
+) -> None:
+    """The database is down: send dispatch's kind fallback straight to the person, once per message.
+
+    The webhook then answers 5xx so the channel delivers the message again; the repeat is stored
+    when the database is back, but the person is not told the same thing twice.
+    """
+    if not seen.add(inbound.message_id):
+        return
+    for reply in replies:
+        outgoing = Outgoing(
+            id=0,
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            text=reply.text,
+            buttons=(),
+            extra={FRESH_INBOUND: True},
+            contact_id=None,
+            attempts=0,
+        )
+        try:
+            await sender.send(outgoing)
+        except Exception as exc:
+            log.error(
+                "channel.fallback_failed channel=%s chat=%s message=%s error=%s",
+                inbound.channel,
+                inbound.chat_id,
+                inbound.message_id,
+                exc,
+            )

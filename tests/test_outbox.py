@@ -1,0 +1,333 @@
+"""The outbox worker with the real channel senders against the fake Bot API and Twilio servers:
+order per chat, rates, 429 storms, 5xx and timeouts, dead rows, and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, build_app
+from bot.channels.wiring import connect_channels
+from bot.config import Settings
+from bot.db import transaction
+from bot.inbound import Button, Reply
+from bot.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
+from bot.outbox import enqueue
+from bot.sender import LEASE
+from tests.conftest import make_settings
+from tests.fakes.bot import Clock, channel_env, closed_nlu, tuned
+from tests.fakes.server import Call
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import CREATE, FakeTwilio
+
+SEND = "sendMessage"
+# PTB's own RetryAfter constructor reads its deprecated int-valued retry_after (PTB 22.2+).
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    fake = FakeTwilio()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+def make(tmp_path: Path, database_url: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio):  # type: ignore[no-untyped-def]
+    """Settings for both channels on the fakes, with test-sized waits unless told otherwise."""
+
+    def settings(**tuning: float) -> Settings:
+        env = channel_env(telegram=fake_telegram, twilio=fake_twilio)
+        return tuned(make_settings(tmp_path, database_url, **closed_nlu(), **env), **tuning)
+
+    return settings
+
+
+@asynccontextmanager
+async def bot_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AsyncIterator[App]:
+    """One process of the bot: the app with its real channel senders (no web server needed here)."""
+    app = build_app(settings, clock=clock, manage_nlu=False)
+    connect_channels(app)
+    try:
+        yield app
+    finally:
+        await app.aclose()
+
+
+@asynccontextmanager
+async def running_worker(app: App) -> AsyncIterator[None]:
+    task = asyncio.create_task(app.outbox.run())
+    try:
+        yield
+    finally:
+        app.outbox.stop()
+        await asyncio.wait_for(task, 30)
+
+
+def queue_messages(
+    app: App, channel: str, chat_ids: list[str], per_chat: int, *, prefix: str = "m"
+) -> list[str]:
+    """Replies waiting in the outbox, interleaved across chats as a busy hour produces them."""
+    texts: list[str] = []
+    with transaction(app.sessions) as session:
+        contacts = {}
+        for chat_id in chat_ids:
+            contact = Contact(channel=channel, external_id=chat_id, last_inbound_at=utcnow())
+            session.add(contact)
+            session.flush()
+            contacts[chat_id] = contact
+        for n in range(per_chat):
+            for chat_id in chat_ids:
+                text = f"{prefix}{n} untuk {chat_id}"
+                enqueue(session, contacts[chat_id], Reply(text))
+                texts.append(text)
+    app.outbox.wake()
+    return texts
+
+
+def telegram_texts(fake: FakeTelegram, chat_id: str) -> list[str]:
+    return [c.params["text"] for c in fake.sent(chat_id)]
+
+
+def rows(app: App) -> list[OutboxItem]:
+    with app.sessions() as session:
+        return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+
+
+async def test_a_429_storm_loses_nothing_and_sends_nothing_twice(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    settings = make(max_attempts=3)
+    chats = ["1001", "1002", "1003"]
+    fake_telegram.fail(SEND, 429, retry_after=1, times=2)
+    fake_telegram.fail(SEND, 429, retry_after=1, times=3, after=4)  # a second wave mid-way
+    async with bot_app(settings) as app, running_worker(app):
+        texts = queue_messages(app, "telegram", chats, per_chat=4)
+        await fake_telegram.wait_for(SEND, len(texts), timeout=30)
+
+    assert sorted(c.params["text"] for c in fake_telegram.sent()) == sorted(texts)  # each exactly once
+    for chat in chats:
+        assert telegram_texts(fake_telegram, chat) == [f"m{n} untuk {chat}" for n in range(4)]  # in order
+    assert {r.status for r in rows(app)} == {OutboxStatus.SENT}  # 5 refusals > max_attempts, none dead
+    # Once a 429 is in, nothing more is sent before retry_after has passed (sends already on
+    # the wire when it came back may still arrive just after it).
+    calls = [c for c in fake_telegram.calls if c.method == SEND]
+    for refused in (c for c in calls if c.status == 429):
+        assert not [c for c in calls if refused.at + 0.1 < c.at < refused.at + 0.95]
+
+
+async def test_a_long_429_pause_gives_waiting_rows_back_instead_of_holding_them(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make()
+    settings = dataclasses.replace(
+        settings, telegram=dataclasses.replace(settings.telegram, max_per_second=2)
+    )
+    fake_telegram.fail(SEND, 429, retry_after=20)
+    async with bot_app(settings) as app:
+        queue_messages(app, "telegram", ["1101", "1102"], per_chat=1)
+        assert await app.outbox.drain_once() == 0
+        # One request was refused; the other row, still waiting for its slot, was not sent into
+        # the pause and is not held under a lease for 20 s either.
+        assert [c.status for c in fake_telegram.calls if c.method == SEND] == [429]
+        later = utcnow().timestamp() + 19
+        for row in rows(app):
+            assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+            assert row.next_attempt_at.timestamp() >= later
+
+
+async def test_5xx_and_timeouts_are_retried_with_backoff_until_delivered(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(send_timeout_s=0.5, base_backoff_s=0.2)
+    fake_telegram.fail(SEND, 500, times=2)
+    fake_telegram.fail(SEND, 0, hang_s=2.0)  # Telegram does not answer: the request times out
+    async with bot_app(settings) as app, running_worker(app):
+        [text] = queue_messages(app, "telegram", ["2001"], per_chat=1)
+        await fake_telegram.wait_for(SEND, 1, timeout=20)
+
+    assert [c.status for c in fake_telegram.calls if c.method == SEND] == [500, 500, 0, 200]
+    assert telegram_texts(fake_telegram, "2001") == [text]
+    [row] = rows(app)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 4)
+    tries = [c.at for c in fake_telegram.calls if c.method == SEND]
+    assert tries[1] - tries[0] >= 0.2 and tries[2] - tries[1] >= 0.4  # exponential backoff
+
+
+async def test_after_max_attempts_a_row_is_dead_with_an_operator_alert_and_the_chat_moves_on(
+    make,
+    fake_telegram: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    settings = make(max_attempts=3)
+    fake_telegram.fail(SEND, 500, times=3)
+    async with bot_app(settings) as app, running_worker(app):
+        first, second = queue_messages(app, "telegram", ["3001"], per_chat=2)
+        await fake_telegram.wait_for(SEND, 1, timeout=20)
+
+    dead, sent = rows(app)
+    assert (dead.status, dead.attempts, sent.status) == (OutboxStatus.DEAD, 3, OutboxStatus.SENT)
+    assert telegram_texts(fake_telegram, "3001") == [second]
+    alerts = [
+        r for r in caplog.records if r.levelno == logging.ERROR and "operator action needed" in r.getMessage()
+    ]
+    assert len(alerts) == 1 and f"id={dead.id}" in alerts[0].getMessage()
+    with app.sessions() as session:
+        assert (
+            session.get(Message, dead.message_id).delivery_status == "dead"
+        )  # staff see it in the transcript
+
+
+async def test_a_person_who_blocked_the_bot_is_not_retried(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    fake_telegram.fail(SEND, 403)
+    async with bot_app(make()) as app:
+        queue_messages(app, "telegram", ["4001"], per_chat=1)
+        assert await app.outbox.drain_once() == 0
+        [row] = rows(app)
+        assert (row.status, row.attempts) == (OutboxStatus.DEAD, 1)
+        assert "blocked" in (row.last_error or "")
+
+
+async def test_a_worker_that_dies_mid_send_leaves_the_row_to_one_new_worker(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(send_timeout_s=30)
+    fake_telegram.fail(SEND, 0, hang_s=3.0)  # the request reaches Telegram, no answer comes back
+    async with bot_app(settings) as first:
+        [text] = queue_messages(first, "telegram", ["5001"], per_chat=1)
+        dying = asyncio.create_task(first.outbox.drain_once())
+        while not fake_telegram.calls:
+            await asyncio.sleep(0.01)
+        dying.cancel()  # the process dies mid-send
+        await asyncio.gather(dying, return_exceptions=True)
+        [leased] = rows(first)
+        assert (leased.status, leased.attempts) == (OutboxStatus.PENDING, 1)
+        assert leased.next_attempt_at > utcnow()
+
+    clock = Clock()
+    async with bot_app(settings, clock=clock) as restarted:  # a new process on the same database
+        assert await restarted.outbox.drain_once() == 0  # the lease holds: no second send alongside
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+        assert await restarted.outbox.drain_once() == 1
+        assert await restarted.outbox.drain_once() == 0
+        [row] = rows(restarted)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
+    assert telegram_texts(fake_telegram, "5001") == [text]  # answered once
+
+
+async def test_replies_pending_at_shutdown_are_sent_after_restart(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    settings = make()
+    async with bot_app(settings) as first:
+        texts = queue_messages(first, "telegram", ["6001", "6002"], per_chat=2)
+        # Shut down before anything was sent (no worker ran).
+    assert fake_telegram.sent() == []
+
+    async with bot_app(settings) as second, running_worker(second):
+        await fake_telegram.wait_for(SEND, len(texts))
+    assert sorted(c.params["text"] for c in fake_telegram.sent()) == sorted(texts)
+
+
+async def test_a_graceful_shutdown_lets_a_send_in_flight_finish(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    fake_telegram.slow(SEND, 0.8)
+    async with bot_app(make()) as app:
+        app.start_background()
+        queue_messages(app, "telegram", ["7001"], per_chat=1)
+        await _until(lambda: rows(app)[0].attempts == 1)  # leased: the send has started
+        # Leaving the block runs app.aclose() while Telegram is still answering.
+    [row] = rows(app)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+    assert len(fake_telegram.sent("7001")) == 1
+
+
+async def test_order_per_chat_and_the_configured_rates_are_kept(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    settings = make(per_chat_interval_s=0.3)
+    settings = dataclasses.replace(
+        settings, telegram=dataclasses.replace(settings.telegram, max_per_second=10)
+    )
+    chats = ["8001", "8002"]
+    async with bot_app(settings) as app, running_worker(app):
+        texts = queue_messages(app, "telegram", chats, per_chat=4)
+        await fake_telegram.wait_for(SEND, len(texts))
+
+    sends = fake_telegram.sent()
+    for chat in chats:
+        mine = [c for c in sends if c.params["chat_id"] == chat]
+        assert [c.params["text"] for c in mine] == [f"m{n} untuk {chat}" for n in range(4)]
+        # 1 per 0.3 s per chat (arrival times jitter by a few milliseconds)
+        assert all(b.at - a.at >= 0.25 for a, b in zip(mine, mine[1:], strict=False))
+    # 10 per second overall: on average, and no two much closer than 0.1 s
+    assert sends[-1].at - sends[0].at >= 0.1 * (len(sends) - 1) * 0.95
+    assert all(b.at - a.at >= 0.07 for a, b in zip(sends, sends[1:], strict=False))
+
+
+async def test_a_long_text_goes_out_in_parts_and_a_retry_does_not_repeat_them(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    paragraphs = [f"Paragraf {n}: " + "kata " * 400 for n in range(5)]  # about 2,000 characters each
+    long_text = "\n\n".join(paragraphs)
+    fake_telegram.fail(SEND, 500, after=1)  # the second part fails once
+    async with bot_app(make()) as app, running_worker(app):
+        with transaction(app.sessions) as session:
+            contact = Contact(channel="telegram", external_id="9001")
+            session.add(contact)
+            session.flush()
+            enqueue(session, contact, Reply(long_text, (Button("Menu", "cmd:menu"),)))
+        app.outbox.wake()
+        await _until(lambda: rows(app)[0].status is OutboxStatus.SENT)
+
+    parts: list[Call] = fake_telegram.sent("9001")
+    assert len(parts) == 3 and all(len(c.params["text"]) <= 4096 for c in parts)
+    assert " ".join(" ".join(c.params["text"] for c in parts).split()) == " ".join(long_text.split())
+    assert [("reply_markup" in c.params) for c in parts] == [
+        False,
+        False,
+        True,
+    ]  # buttons under the last part
+
+
+async def test_whatsapp_rate_limits_are_waited_out_and_long_texts_split_for_twilio(
+    make,
+    fake_twilio: FakeTwilio,  # type: ignore[no-untyped-def]
+) -> None:
+    fake_twilio.fail(CREATE, 429, times=4)
+    async with bot_app(make(max_attempts=3)) as app, running_worker(app):
+        with transaction(app.sessions) as session:
+            contact = Contact(channel="whatsapp", external_id="+6281111111", last_inbound_at=utcnow())
+            session.add(contact)
+            session.flush()
+            enqueue(session, contact, Reply("Paragraf.\n\n" * 400, (Button("Menu", "cmd:menu"),)))
+        app.outbox.wake()
+        await _until(lambda: rows(app)[0].status is OutboxStatus.SENT, timeout=30)
+
+    bodies = fake_twilio.bodies("whatsapp:+6281111111")
+    assert len(bodies) == 3 and all(len(b) <= 1600 for b in bodies)
+    assert bodies[-1].endswith("Balas dengan angka:\n1. Menu")
+    assert [c.status for c in fake_twilio.calls][:4] == [429] * 4  # 4 refusals > max_attempts: still sent
+
+
+async def _until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
