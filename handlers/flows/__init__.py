@@ -14,7 +14,16 @@ from types import ModuleType
 from bot import store
 from bot.models import ConversationState
 from bot.turn import Turn
-from handlers.flows import erase, language, subscription
+from handlers.flows import (
+    agency_check,
+    case_status,
+    erase,
+    job_offer,
+    language,
+    missing_person,
+    subscription,
+    trafficking_report,
+)
 
 BACK = "__back__"
 CANCEL_WORDS = re.compile(r"^\s*(batal|batalkan|cancel|stop|berhenti|tak jadi|gak jadi|ga jadi|nggak jadi)\s*[.!]*\s*$", re.I)
@@ -25,6 +34,11 @@ FLOWS: dict[str, ModuleType] = {
     language.NAME: language,
     subscription.NAME: subscription,
     erase.NAME: erase,
+    job_offer.NAME: job_offer,
+    agency_check.NAME: agency_check,
+    missing_person.NAME: missing_person,
+    trafficking_report.NAME: trafficking_report,
+    case_status.NAME: case_status,
 }
 
 

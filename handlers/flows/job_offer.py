@@ -1,0 +1,257 @@
+"""Check a job offer (/cek, intent check_job_offer): up to eight short questions, then a verdict.
+
+A pasted advert (the message that started the flow, or text typed at any question) is read first
+(bot/red_flags.scan) and only what it did not answer is asked. The job is asked only where it
+changes the verdict (scam-compound countries, the Middle East, other countries) and the route only
+for the land border (Malaysia / Brunei, or an unknown destination), so no path asks more than eight.
+"""
+
+from __future__ import annotations
+
+from bot import agencies, red_flags
+from bot.red_flags import SalaryRules
+from bot.turn import Turn
+from handlers.flows import steps
+from handlers.flows.steps import Option, Question, Script, State
+
+NAME = "job_offer"
+# Below this many characters a typed answer is an answer; longer text that is not one is read as an advert.
+ADVERT_MIN_CHARS = 40
+
+_UNKNOWN = Option("unknown", "jo_opt_unknown", means="unknown")
+QUESTIONS = (
+    Question("recruiter", "jo_q_recruiter", (
+        Option("company", "jo_opt_recruiter_company", r"pt|p t|cv|perusahaan|p3mi|pptkis|agensi|agency|company"),
+        Option("individual", "jo_opt_recruiter_individual",
+               r"calo|sponsor|tekong|perorangan|orang|kenalan|teman|kawan|tetangga|saudara|person|friend|individu\w*"),
+        Option("social_media", "jo_opt_recruiter_social",
+               r"fb|facebook|tiktok|tik tok|ig|instagram|telegram|medsos|sosmed|media sosial|social media|grup|group|online|akun"),
+        _UNKNOWN,
+    )),
+    Question("fee", "jo_q_fee", (
+        Option("yes", "jo_opt_fee_yes", r"bayar|biaya|transfer|dp|uang", means="yes"),
+        Option("no", "jo_opt_no", r"gratis|free", means="no"),
+        _UNKNOWN,
+    )),
+    Question("visa", "jo_q_visa", (
+        Option("work", "jo_opt_visa_work", r"kerja|work|working|calling"),
+        Option("tourist", "jo_opt_visa_tourist", r"turis|wisata|pelancong|tourist|bebas visa|visa free|liburan"),
+        Option("visit", "jo_opt_visa_visit", r"kunjungan|visit|lawatan"),
+        Option("umrah", "jo_opt_visa_umrah", r"umrah|umroh|haji|hajj|ziarah"),
+        _UNKNOWN,
+    )),
+    Question("destination", "jo_q_destination", (
+        Option("malaysia_brunei", "jo_opt_dest_malaysia"),
+        Option("scam_region", "jo_opt_dest_scam"),
+        Option("middle_east", "jo_opt_dest_middle_east"),
+        Option("other", "jo_opt_dest_other", r"lain|lainnya|other"),
+        _UNKNOWN,
+    )),
+    Question("job", "jo_q_job", (
+        Option("household", "jo_opt_job_household"),
+        Option("online", "jo_opt_job_online"),
+        Option("mandarin", "jo_opt_job_mandarin", r"mandarin|penerjemah|translator|chinese"),
+        Option("other", "jo_opt_job_other", r"lain|lainnya|other"),
+        _UNKNOWN,
+    )),
+    Question("contract", "jo_q_contract", (
+        Option("yes", "jo_opt_contract_yes", r"sudah|ada|pernah|yes", means="yes"),
+        Option("no", "jo_opt_contract_no", r"nanti|di sana|disana|belum", means="no"),
+        _UNKNOWN,
+    )),
+    Question("passport", "jo_q_passport", (
+        Option("yes", "jo_opt_yes", r"dipegang|ditahan|disimpan|diminta|diambil|serahkan|titip\w*", means="yes"),
+        Option("no", "jo_opt_no", r"saya pegang|sendiri|pegang sendiri|simpan sendiri", means="no"),
+        _UNKNOWN,
+    )),
+    Question("salary", "jo_q_salary", (
+        Option("high", "jo_opt_salary_high", r"tinggi|besar|banyak|high|very high"),
+        Option("normal", "jo_opt_salary_normal", r"biasa|wajar|normal|standar|standard|umr|ump"),
+        Option("unknown", "jo_opt_salary_unknown", r"belum disebut|tidak disebut", means="unknown"),
+    )),
+    Question("route", "jo_q_route", (
+        Option("official", "jo_opt_route_official", r"plbn|resmi|imigrasi|bandara|pesawat|airport|official|pos"),
+        Option("unofficial", "jo_opt_route_unofficial",
+               r"tikus|hutan|belakang|tidak resmi|ilegal|illegal|tanpa paspor|tanpa cap"),
+        _UNKNOWN,
+    )),
+)
+# Short names of the questions, for "what I read in your text".
+_SHORT = {q.key: f"jo_short_{q.key}" for q in QUESTIONS}
+
+
+def _rules(turn: Turn) -> SalaryRules:
+    cfg = turn.services.settings.job_offer
+    return SalaryRules(
+        too_high_idr=cfg.salary_too_high_idr or red_flags.DEFAULT_SALARY_RULES.too_high_idr,
+        rates_to_idr=cfg.rates_to_idr or red_flags.DEFAULT_SALARY_RULES.rates_to_idr,
+    )
+
+
+def _applies(key: str, state: State) -> bool:
+    destination = state.answers.get("destination")
+    if key == "job":
+        return destination in ("scam_region", "middle_east", "other")
+    if key == "route":
+        return destination in ("malaysia_brunei", "unknown")
+    return True
+
+
+# ------------------------------------------------------------------------------------ typed answers
+def _parse_destination(turn: Turn, text: str) -> str | None:
+    if red_flags.fold(text).strip() in ("lain", "lainnya", "negara lain", "other"):
+        return "other"
+    return red_flags.destination_of(text, turn.understanding.entity("country"))
+
+
+def _parse_job(turn: Turn, text: str) -> str | None:
+    return red_flags.job_of(text) or ("other" if len(text.split()) <= 4 else None)
+
+
+def _parse_salary(turn: Turn, text: str) -> str | None:
+    amount = red_flags.salary_amount_idr(text, _rules(turn), need_keyword=False)
+    return "amount" if amount is not None else None
+
+
+def _parse_recruiter(turn: Turn, text: str) -> str | None:
+    return red_flags.recruiter_of(text)
+
+
+def _parse_visa(turn: Turn, text: str) -> str | None:
+    return red_flags.visa_of(text)
+
+
+def _intercept(turn: Turn, state: State, q: Question) -> bool:
+    """A long text is read as an advert first; then only what it left open is asked."""
+    text = turn.text.strip()
+    if len(text) < ADVERT_MIN_CHARS:
+        return False
+    found = _read_advert(turn, state, text)
+    if not found:
+        return False
+    steps.advance(turn, SCRIPT, state, _understood(turn, found, state))
+    return True
+
+
+def _after_answer(turn: Turn, state: State, key: str) -> bool:
+    if key == "salary" and state.answers.get("salary") == "amount":
+        state.extra["salary_idr"] = red_flags.salary_amount_idr(turn.text, _rules(turn), need_keyword=False)
+        state.save(turn)
+    return False
+
+
+def _read_advert(turn: Turn, state: State, text: str) -> dict[str, str]:
+    """Merge what the text answers (never over the person's own answers); returns what was new."""
+    result = red_flags.scan(text, _rules(turn), turn.understanding.entity("country"))
+    new = {k: v for k, v in result.answers.items() if k not in state.answers}
+    state.answers.update(new)
+    if result.salary_idr is not None and "salary" in new:
+        state.extra["salary_idr"] = result.salary_idr
+    flags = sorted(set(state.extra.get("text_flags", [])) | result.text_flags)
+    if flags:
+        state.extra["text_flags"] = flags
+    company = red_flags.company_name_in(text)
+    if company and "company_name" not in state.extra:
+        state.extra["company_name"] = company
+    state.save(turn)
+    return {**new, **{f"flag:{f}": "1" for f in result.text_flags}} if (new or result.text_flags) else {}
+
+
+def _understood(turn: Turn, found: dict[str, str], state: State) -> str:
+    parts = []
+    for key, value in found.items():
+        if key.startswith("flag:"):
+            continue
+        if key == "salary":
+            label = _salary_label(turn, state)
+        else:
+            option = next((q.option(value) for q in QUESTIONS if q.key == key), None)
+            label = turn.t(option.label) if option else value
+        parts.append(f"• {turn.t(_SHORT[key])}: {label}")
+    if not parts:
+        return turn.t("jo_read_flags_only")
+    return turn.t("jo_read_advert", items="\n".join(parts))
+
+
+def _salary_label(turn: Turn, state: State) -> str:
+    amount = state.extra.get("salary_idr")
+    if not amount:
+        return "-"
+    return f"± Rp {amount:,.0f}".replace(",", ".") + " " + turn.t("jo_per_month")
+
+
+SCRIPT = Script(
+    name=NAME,
+    intent="check_job_offer",
+    questions=QUESTIONS,
+    finish=lambda turn, state: finish(turn, state),
+    applies=_applies,
+    intercept=_intercept,
+    after_answer=_after_answer,
+    parse={
+        "recruiter": _parse_recruiter, "visa": _parse_visa, "destination": _parse_destination,
+        "job": _parse_job, "salary": _parse_salary,
+    },
+)
+
+
+# ------------------------------------------------------------------------------------ flow
+def start(turn: Turn) -> None:
+    """Explain the check; read the message that started it if it describes the offer."""
+    if steps.stale_start(turn, SCRIPT):
+        return
+    state = State()
+    prefix = turn.t("jo_intro")
+    if turn.understanding.source in ("rasa", "degraded") and turn.text:
+        found = _read_advert(turn, state, turn.text)
+        if found:
+            prefix = f"{prefix}\n\n{_understood(turn, found, state)}"
+    steps.begin(turn, SCRIPT, state, prefix)
+
+
+def resume(turn: Turn, value: str | None) -> None:
+    steps.resume(turn, SCRIPT, value)
+
+
+def finish(turn: Turn, state: State) -> None:
+    """The verdict: risk level, each red flag with its legal basis, what to do next."""
+    from bot import store
+
+    answers = {k: str(v) for k, v in state.answers.items() if v != steps.SKIP}
+    result = red_flags.assess(
+        answers, set(state.extra.get("text_flags", [])),
+        salary_idr=state.extra.get("salary_idr"), rules=_rules(turn),
+    )
+    store.leave_flow(turn.conversation)
+    lines = [turn.t(f"jo_result_{result.level}")]
+    if result.flags:
+        lines.append(turn.t("jo_flags_head"))
+        lines.extend(result.lines(turn.lang))
+    else:
+        lines.append(turn.t("jo_no_flags"))
+    if result.unknown:
+        lines.append(turn.t("jo_unknown", items=", ".join(turn.t(_SHORT[k]).lower() for k in result.unknown)))
+    turn.say("\n".join(lines))
+    company = state.extra.get("company_name")
+    registry = _registry_line(turn, company) if company else None
+    bp3mi = turn.services.texts.contact_line("bp3mi_kalbar", turn.lang)
+    next_steps = turn.t("jo_next_steps")
+    if bp3mi:
+        next_steps = f"{next_steps}\n{bp3mi}"
+    if registry:
+        next_steps = f"{registry}\n\n{next_steps}"
+    buttons = [
+        turn.button("jo_btn_report", "intent:report_trafficking"),
+        turn.button("jo_btn_check_agency", "intent:check_agency"),
+        turn.button("menu_human", "intent:request_human"),
+        turn.button("btn_menu", "cmd:menu"),
+    ]
+    turn.say(f"{next_steps}\n\n{turn.t('flow_legal_note')}", buttons)
+
+
+def _registry_line(turn: Turn, company: str) -> str | None:
+    found = agencies.lookup(turn.session, company)
+    if found.match is not None:
+        key = {"active": "jo_registry_active", "suspended": "jo_registry_suspended", "revoked": "jo_registry_revoked"}
+        return turn.t(key[found.match.status.value], name=found.match.name, query=company)
+    return turn.t("jo_registry_not_found", query=company)

@@ -1,0 +1,51 @@
+"""Report a recruiter, a scam or trafficking (intent report_trafficking), by name or anonymously.
+
+An anonymous report holds no name or phone of the reporter; it stays tied to the chat identity so
+the reporter can follow its status, and staff can still answer in this chat.
+"""
+
+from __future__ import annotations
+
+from bot.models import CaseKind
+from bot.turn import Turn
+from handlers.flows import reports, steps
+from handlers.flows.steps import Option, Question
+
+NAME = "trafficking_report"
+
+QUESTIONS = (
+    Question("what", "tr_q_what", (
+        Option("illegal_recruiter", "tr_opt_illegal_recruiter", r"calo|sponsor|agen|perekrut|tanpa izin|ilegal|illegal"),
+        Option("job_scam", "tr_opt_job_scam", r"penipuan|tipu|ditipu|scam|lowongan palsu|loker palsu"),
+        Option("trafficking", "tr_opt_trafficking", r"perdagangan orang|tppo|trafficking|kerja paksa|eksploitasi"),
+        Option("marriage", "tr_opt_marriage", r"kawin kontrak|nikah kontrak|pengantin|mahar|jodoh"),
+        Option("other", "tr_opt_other", r"lainnya|lain|other"),
+    ), skippable=True, free_text=True, max_len=300),
+    Question("recruiter", "tr_q_recruiter", skippable=True, max_len=200),
+    Question("recruiter_contact", "tr_q_recruiter_contact", skippable=True, max_len=200),
+    Question("place_date", "tr_q_place_date", skippable=True, max_len=200),
+    Question("story", "tr_q_story", skippable=True, max_len=2000),
+    Question("evidence", "tr_q_evidence", skippable=True, photo=True),
+    Question("reporter_name", "tr_q_reporter_name", skippable=True, max_len=120),
+    Question("reporter_phone", "tr_q_reporter_phone", skippable=True),
+)
+
+SPEC = reports.ReportSpec(
+    name=NAME,
+    intent="report_trafficking",
+    kind=CaseKind.TRAFFICKING,
+    questions=QUESTIONS,
+    consent_text="tr_consent",
+    anonymous_option=True,
+    declined_contacts=("police", "sapa_129", "kp2mi_call_centre", "kanwil_hotline"),
+)
+SCRIPT = reports.build_script(SPEC, parse={"reporter_phone": reports.phone})
+
+
+def start(turn: Turn) -> None:
+    """Ask for consent (or an anonymous report) before anything is collected."""
+    reports.start(turn, SCRIPT)
+
+
+def resume(turn: Turn, value: str | None) -> None:
+    steps.resume(turn, SCRIPT, value)
