@@ -39,6 +39,8 @@ chromium:
 run: venv nlu-train
 	@$(PY) -m bot content check >/dev/null
 	@$(PY) -m bot migrate
+	@# Recruiter registry: the shipped SAMPLE list goes only into an empty table, never over staff's import.
+	@$(PY) -m bot agencies import content/agencies.csv --if-empty
 	@echo
 	@echo "Teman Migran is starting on port $${PORT:-8000}."
 	@echo "  Staff console:  http://127.0.0.1:$${PORT:-8000}/console/  (create an account: $(PY) -m bot staff add NAME --role admin)"

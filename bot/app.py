@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import flow_reminders, retention, sla, staff_group
 from bot.config import PROJECT_ROOT, Settings
 from bot.content import Library
 from bot.db import create_db_engine, is_sqlite, migrate, session_factory
 from bot.dispatch import Dispatcher
 from bot.models import utcnow
 from bot.nlu_client import ManagedRasa, RasaClient
+from bot.scheduler import JobScheduler
 from bot.sender import ChannelSender, OutboxWorker
 from bot.texts import Texts
 from bot.turn import Services
 from bot.understand import Understander
 from handlers.registry import resolve_handler
+
+if TYPE_CHECKING:
+    import telegram
+
+    from bot.staff_group import StaffGroup
 
 log = logging.getLogger(__name__)
 UI_TEXTS = PROJECT_ROOT / "content" / "ui.yml"
@@ -38,6 +46,16 @@ class App:
     outbox: OutboxWorker
     rasa: RasaClient | None
     managed_rasa: ManagedRasa | None
+    # Periodic jobs stored in the database (SLA checks; features add theirs with register_job).
+    scheduler: JobScheduler
+    # Telegram staff group (bot/staff_group.py), when telegram.staff_group_id is configured: the
+    # Telegram adapter hands updates from that chat to staff_group_handler instead of dispatch.
+    staff_group: StaffGroup | None = None
+    staff_group_handler: Callable[[telegram.Update], Awaitable[None]] | None = None
+    # Long-running work that features add (bot/channels: Telegram polling or setWebhook), started
+    # with the outbox, and their clean-ups (HTTP clients), run on shutdown after the outbox stopped.
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_nlu(self) -> None:
@@ -53,6 +71,9 @@ class App:
         """Outbox sender and NLU re-checks; call inside the running event loop."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._nlu_watch(), name="nlu-watch"))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job(), name=getattr(job, "__qualname__", "background")))
+        self.scheduler.start()
 
     async def _nlu_watch(self) -> None:
         while True:
@@ -63,7 +84,12 @@ class App:
                 log.exception("nlu.recheck_failed")
 
     async def aclose(self) -> None:
+        await self.scheduler.shutdown()
         self.outbox.stop()
+        # Sends in flight may finish (bounded), so a reply is not left leased mid-send.
+        outbox_tasks = [t for t in self._tasks if t.get_name() == "outbox"]
+        if outbox_tasks:
+            await asyncio.wait(outbox_tasks, timeout=self.settings.outbox.send_timeout_s + 1)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -72,6 +98,11 @@ class App:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        for close in reversed(self.closers):
+            try:
+                await close()
+            except Exception:
+                log.exception("app.close_failed closer=%s", getattr(close, "__qualname__", close))
         if self.rasa is not None:
             await self.rasa.aclose()
         if self.managed_rasa is not None:
@@ -106,4 +137,12 @@ def build_app(
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
     worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
     dispatcher = Dispatcher(services, sessions, understander, resolve_handler, on_committed=worker.wake)
-    return App(settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed)
+    app = App(
+        settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,
+        scheduler=JobScheduler(engine),
+    )
+    staff_group.install(app)
+    sla.install(app)
+    flow_reminders.install(app)
+    retention.install(app)
+    return app

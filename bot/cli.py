@@ -182,6 +182,24 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
+def _staff_commands(subparsers: Any) -> None:
+    from bot.staff import register
+
+    register(subparsers)
+
+
+EXTRA_COMMANDS.append(_staff_commands)
+
+
+def _agencies_commands(subparsers: Any) -> None:
+    from bot.agencies import register
+
+    register(subparsers)
+
+
+EXTRA_COMMANDS.append(_agencies_commands)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -63,6 +63,8 @@ class WhatsAppSettings:
     api_base_url: str
     max_per_second: float
     reopen_template_sid: str | None
+    # Spacing between two messages to the same person, so WhatsApp keeps them in order.
+    per_chat_interval_s: float = 1.0
 
     @property
     def enabled(self) -> bool:
@@ -75,6 +77,8 @@ class OutboxSettings:
     base_backoff_s: float
     max_backoff_s: float
     poll_interval_s: float
+    # Per-request timeout to a channel's API (Telegram, Twilio); a send that times out is retried.
+    send_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,25 @@ class HotlineSettings:
     sla_reply_minutes: float
     max_failed_logins: int
     lockout_minutes: float
+    # Defaults so code that builds HotlineSettings by hand keeps working as keys are added.
+    sla_sweep_seconds: float = 30
+    session_hours: float = 12
+    console_refresh_seconds: float = 4
 
 
 @dataclass(frozen=True)
 class FlowSettings:
     remind_after_minutes: float
     close_after_minutes: float
+    reminder_sweep_seconds: float = 60
+
+
+@dataclass(frozen=True)
+class JobOfferSettings:
+    """Heuristics of the job-offer check (config.yml job_offer); see bot/red_flags.py."""
+
+    salary_too_high_idr: Mapping[str, float] = field(default_factory=dict)
+    rates_to_idr: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class Settings:
     privacy: PrivacySettings
     contacts: Mapping[str, Contact] = field(default_factory=dict)
     var_dir: Path = PROJECT_ROOT / "var"
+    job_offer: JobOfferSettings = field(default_factory=JobOfferSettings)
 
     @property
     def is_development(self) -> bool:
@@ -196,6 +214,14 @@ def _contacts(section: _Section) -> dict[str, Contact]:
             source=entry.text("source"),
         )
     return contacts
+
+
+def _job_offer(section: _Section) -> JobOfferSettings:
+    tables = {}
+    for key in ("salary_too_high_idr", "rates_to_idr"):
+        table = section.section(key)
+        tables[key] = {str(name): table.number(str(name), 0, minimum=0) for name in table.data}
+    return JobOfferSettings(**tables)
 
 
 def load_settings(
@@ -319,12 +345,14 @@ def load_settings(
             api_base_url=(_env(environ, "TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/"),
             max_per_second=whatsapp.number("max_per_second", 10, minimum=0.1),
             reopen_template_sid=whatsapp.text("reopen_template_sid"),
+            per_chat_interval_s=whatsapp.number("per_chat_interval_s", 1.0),
         ),
         outbox=OutboxSettings(
             max_attempts=outbox.number("max_attempts", 8, minimum=1, integer=True),
             base_backoff_s=outbox.number("base_backoff_s", 1.0),
             max_backoff_s=outbox.number("max_backoff_s", 300),
             poll_interval_s=outbox.number("poll_interval_s", 2.0, minimum=0.05),
+            send_timeout_s=outbox.number("send_timeout_s", 10.0, minimum=0.1),
         ),
         hotline=HotlineSettings(
             sla_unclaimed_minutes=hotline.number("sla_unclaimed_minutes", 5),
@@ -332,11 +360,16 @@ def load_settings(
             sla_reply_minutes=hotline.number("sla_reply_minutes", 10),
             max_failed_logins=hotline.number("max_failed_logins", 5, minimum=1, integer=True),
             lockout_minutes=hotline.number("lockout_minutes", 15),
+            sla_sweep_seconds=hotline.number("sla_sweep_seconds", 30, minimum=0.1),
+            session_hours=hotline.number("session_hours", 12, minimum=0.1),
+            console_refresh_seconds=hotline.number("console_refresh_seconds", 4, minimum=1),
         ),
         flows=FlowSettings(
             remind_after_minutes=flows.number("remind_after_minutes", 60),
             close_after_minutes=flows.number("close_after_minutes", 1440),
+            reminder_sweep_seconds=flows.number("reminder_sweep_seconds", 60, minimum=1),
         ),
+        job_offer=_job_offer(root.section("job_offer")),
         privacy=PrivacySettings(
             retention_days=privacy.number("retention_days", 365, minimum=1, integer=True),
             chat_retention_days=privacy.number("chat_retention_days", 180, minimum=1, integer=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,6 +19,16 @@ from bot.models import (
 )
 
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.CLAIMED)
+# Session.info key: callables (session, escalation, event) the app factory registers (e.g. the
+# Telegram staff group). Every caller (chat, flows) opens escalations here, so all of them notify
+# the same way, inside the same transaction; event is "opened" or "raised" (priority went up).
+LISTENERS = "escalation_listeners"
+Listener = Callable[[Session, Escalation, str], None]
+
+
+def _notify(session: Session, escalation: Escalation, event: str) -> None:
+    for listener in session.info.get(LISTENERS, ()):
+        listener(session, escalation, event)
 
 
 def active_for(session: Session, contact: Contact) -> Escalation | None:
@@ -42,8 +53,7 @@ def open_escalation(
     existing = active_for(session, contact)
     if existing is not None:
         if PRIORITY_RANK[priority] < PRIORITY_RANK[existing.priority]:
-            existing.priority = priority
-            existing.reason = reason
+            raise_priority(session, existing, priority, reason)
         if case_id is not None and existing.case_id is None:
             existing.case_id = case_id
         return existing, False
@@ -52,7 +62,17 @@ def open_escalation(
     )
     session.add(escalation)
     session.flush()
+    _notify(session, escalation, "opened")
     return escalation, True
+
+
+def raise_priority(session: Session, escalation: Escalation, priority: Priority, reason: str | None = None) -> None:
+    """A waiting person's situation got worse: the queue (and the staff group) must see it."""
+    escalation.priority = priority
+    if reason:
+        escalation.reason = reason[:128]
+    session.flush()
+    _notify(session, escalation, "raised")
 
 
 def hand_to_staff(conversation: Conversation) -> None:

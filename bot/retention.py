@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from bot.config import PrivacySettings
+from bot.db import transaction
 from bot.models import (
     AuditEntry,
     Case,
@@ -22,6 +25,9 @@ from bot.models import (
     OutboxItem,
     OutboxStatus,
 )
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +93,20 @@ def purge(session: Session, privacy: PrivacySettings, now: datetime) -> PurgeRep
         cases, escalations, messages, outbox, contacts, audit,
     )
     return report
+
+
+JOB_NAME = "retention-purge"
+DAILY_S = 24 * 3600
+
+
+def install(app: App) -> None:
+    """Purge once a day (the job store remembers the schedule across restarts)."""
+
+    def run() -> PurgeReport:
+        with transaction(app.sessions) as session:
+            return purge(session, app.settings.privacy, app.services.clock())
+
+    async def job() -> None:
+        await asyncio.to_thread(run)
+
+    app.scheduler.register_job(JOB_NAME, job, every_s=DAILY_S)

@@ -59,7 +59,10 @@ def decide(
     find_answer: FindAnswer,
 ) -> Decision:
     """The one routing rule set, used by live messages and by `python -m bot triage`."""
-    urgent = understanding.urgent
+    in_flow = state is ConversationState.IN_FLOW and bool(flow)
+    # Mid-flow, a short answer ("paspornya ditahan", "dia mau pulang") out of context is not an
+    # emergency by Rasa's guess alone; the safety rules still catch real danger at every step.
+    urgent = understanding.safety.urgent if in_flow else understanding.urgent
     intent = "emergency" if understanding.safety.urgent else understanding.intent
     # Safety first: an urgent message escalates from any state, even mid-flow or mid-button.
     if urgent and state is not ConversationState.WITH_STAFF:
@@ -68,7 +71,7 @@ def decide(
         return Decision(intent, urgent, f"button:{payload}")
     if state is ConversationState.WITH_STAFF:
         return Decision(intent, urgent, "staff")
-    if state is ConversationState.IN_FLOW and flow:
+    if in_flow:
         # The flow reads the answer itself; it may hand a clear new request back to the router.
         return Decision(intent, urgent, f"flow:{flow}")
     if intent is None or understanding.confidence < threshold:

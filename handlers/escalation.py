@@ -15,13 +15,16 @@ def escalate(turn: Turn) -> None:
     """Open (or join) an escalation; urgent ones get the numbers to call right away."""
     urgent = turn.decision.urgent
     priority = Priority.URGENT if urgent else Priority.NORMAL
-    reason = (
-        "safety:" + ",".join(turn.understanding.safety.reasons)
-        if turn.understanding.safety.urgent
-        else ("emergency" if urgent else "request_human")
-    )
+    reason = _reason(turn) if urgent else "request_human"
+    case = None
+    if urgent and turn.conversation.flow:
+        # A report in progress is filed (urgent) with what was already answered, never dropped.
+        from handlers.flows.reports import file_in_progress
+
+        case = file_in_progress(turn, turn.understanding.safety.reasons)
     escalation, created = escalations.open_escalation(
-        turn.session, turn.contact, priority=priority, reason=reason, now=turn.now
+        turn.session, turn.contact, priority=priority, reason=reason, now=turn.now,
+        case_id=case.id if case else None,
     )
     escalations.hand_to_staff(turn.conversation)
     log.warning(
@@ -29,11 +32,21 @@ def escalate(turn: Turn) -> None:
         "opened" if created else "joined", escalation.id, turn.contact.id, escalation.priority.value, reason,
     )
     if urgent:
-        turn.say(turn.t("escalation_urgent"), [turn.button("btn_end_staff", "cmd:end_staff")])
+        text = turn.t("escalation_urgent")
+        if case is not None:
+            text = f"{turn.t('report_filed_on_urgent', number=case.number)}\n\n{text}"
+        turn.say(text, [turn.button("btn_end_staff", "cmd:end_staff")])
     elif created:
         turn.say(turn.t("escalation_normal"), [turn.button("btn_end_staff", "cmd:end_staff")])
     else:
         turn.say(turn.t("escalation_exists"), [turn.button("btn_end_staff", "cmd:end_staff")])
+
+
+def _reason(turn: Turn) -> str:
+    """What made it urgent, in the words the queue shows staff (safety categories or the NLU)."""
+    if turn.understanding.safety.urgent:
+        return "safety:" + ",".join(turn.understanding.safety.reasons)
+    return "emergency"
 
 
 def with_staff(turn: Turn) -> None:
@@ -45,7 +58,7 @@ def with_staff(turn: Turn) -> None:
         turn.say(turn.t("back_to_bot"))
         return
     if turn.understanding.urgent and escalation.priority is not Priority.URGENT:
-        escalation.priority = Priority.URGENT
+        escalations.raise_priority(turn.session, escalation, Priority.URGENT, _reason(turn))
         log.warning("escalation.raised id=%s contact=%s", escalation.id, turn.contact.id)
         turn.say(turn.t("escalation_urgent"))
         return

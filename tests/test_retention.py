@@ -84,3 +84,14 @@ async def test_closed_cases_and_old_audit_entries_expire(dialog: Dialog) -> None
         numbers = set(session.scalars(select(Case.number)))
         assert numbers == {"KB-2026-000002", "KB-2024-000003"}  # open cases are never purged
     assert counts(dialog)["audit"] == 1
+
+
+async def test_purge_runs_as_a_stored_daily_job(dialog: Dialog) -> None:
+    scheduler = dialog.app.scheduler
+    scheduler.start()
+    try:
+        next_run = scheduler.next_run_time("retention-purge")
+        assert next_run is not None
+        assert timedelta(hours=23) < next_run - utcnow() <= timedelta(hours=24)
+    finally:
+        await scheduler.shutdown()

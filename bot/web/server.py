@@ -5,16 +5,36 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
-from bot.app import build_app
+from bot.app import App, build_app
+from bot.channels.wiring import connect_channels
 from bot.config import Settings
 from bot.web.app import create_web_app
+from bot.web.webhooks import webhook_routes
 
 log = logging.getLogger(__name__)
 
 
+def feature_routes(app: App) -> list[BaseRoute]:
+    """Routes the features add to the one ASGI app (the staff console at /console/)."""
+    from bot import console
+
+    return [*console.routes(app)]
+
+
+def build_web(app: App) -> Starlette:
+    """The one ASGI app `serve` runs (and the browser tests serve): webhooks, console, health."""
+    # Telegram / WhatsApp when their tokens are set: senders join the outbox, and setWebhook or
+    # polling runs with the background tasks, in this one event loop.
+    channels = connect_channels(app)
+    # The scheduler (SLA checks) starts and stops with the app's background tasks in the lifespan.
+    return create_web_app(app, [*webhook_routes(channels), *feature_routes(app)])
+
+
 def serve(settings: Settings) -> None:
     app = build_app(settings)
-    web = create_web_app(app)
+    web = build_web(app)
     log.info("serve.start port=%s console=http://127.0.0.1:%s/console/", settings.port, settings.port)
     uvicorn.run(web, host="0.0.0.0", port=settings.port, log_level="info", proxy_headers=True)
