@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import flow_reminders, retention, sla, staff_group
+from bot import flow_reminders, retention, sla, staff_group, tips
 from bot.config import PROJECT_ROOT, Settings
 from bot.content import Library
 from bot.db import create_db_engine, is_sqlite, migrate, session_factory
@@ -145,4 +145,5 @@ def build_app(
     sla.install(app)
     flow_reminders.install(app)
     retention.install(app)
+    tips.install(app)
     return app
