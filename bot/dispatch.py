@@ -88,7 +88,7 @@ class Dispatcher:
                 # and the whole message goes to the log so an operator can act on it.
                 log.error(
                     "dispatch.store_failed channel=%s chat=%s message=%s urgent=%s text=%r error=%s",
-                    inbound.channel, inbound.chat_id, inbound.message_id, understanding.urgent, text, exc,
+                    inbound.channel, inbound.chat_id, inbound.message_id, understanding.safety.urgent, text, exc,
                 )
                 lang = inbound.language_hint if inbound.language_hint in ("id", "en") else "id"
                 fallback = self.services.texts.get("store_failed", lang)

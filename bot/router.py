@@ -62,8 +62,8 @@ def decide(
     in_flow = state is ConversationState.IN_FLOW and bool(flow)
     # Mid-flow, a short answer ("paspornya ditahan", "dia mau pulang") out of context is not an
     # emergency by Rasa's guess alone; the safety rules still catch real danger at every step.
-    urgent = understanding.safety.urgent if in_flow else understanding.urgent
-    intent = "emergency" if understanding.safety.urgent else understanding.intent
+    urgent = understanding.safety.urgent if in_flow else understanding.urgent(threshold)
+    intent = "emergency" if urgent else understanding.intent
     # Safety first: an urgent message escalates from any state, even mid-flow or mid-button.
     if urgent and state is not ConversationState.WITH_STAFF:
         return Decision("emergency", True, "escalate")

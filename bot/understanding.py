@@ -29,9 +29,13 @@ class Understanding:
     source: str = "rasa"  # rasa | degraded | button | command
     safety: SafetyVerdict = field(default=NO_SAFETY)
 
-    @property
-    def urgent(self) -> bool:
-        return self.safety.urgent or self.intent == "emergency"
+    def urgent(self, threshold: float) -> bool:
+        """The safety rules alone suffice; Rasa's `emergency` counts only when it is confident.
+
+        "tolong" (= please) pulls polite requests towards `emergency` at low confidence; those
+        get a clarifying question that offers the hotline instead of a false alarm.
+        """
+        return self.safety.urgent or (self.intent == "emergency" and self.confidence >= threshold)
 
     def entity(self, name: str) -> str | None:
         for ent in self.entities:

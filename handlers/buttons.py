@@ -49,7 +49,9 @@ def reroute(turn: Turn, intent: str) -> None:
     understanding = dataclasses.replace(turn.understanding, intent=intent, confidence=1.0)
     route = "escalate" if intent == "emergency" else route_for_intent(understanding, _finder(turn))
     turn.understanding = understanding
-    turn.decision = dataclasses.replace(turn.decision, intent=intent, route=route)
+    # "I am in danger now" pressed: as urgent as the safety rules firing.
+    urgent = turn.decision.urgent or intent == "emergency"
+    turn.decision = dataclasses.replace(turn.decision, intent=intent, route=route, urgent=urgent)
     resolve_handler(route)(turn)
 
 

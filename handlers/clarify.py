@@ -32,7 +32,16 @@ def clarify(turn: Turn) -> None:
         name for name, confidence in turn.understanding.ranking[:4]
         if name in _GUESSABLE and confidence >= _MIN_GUESS
     ][:3]
-    if guesses:
+    maybe_danger = any(
+        name == "emergency" and confidence >= _MIN_GUESS for name, confidence in turn.understanding.ranking[:3]
+    )
+    if maybe_danger:
+        # Rasa half-thinks this is an emergency: ask, with the numbers, and a one-tap way to staff.
+        buttons = [turn.button("intent.emergency", "intent:emergency")]
+        buttons += [turn.button(f"intent.{name}", f"intent:{name}") for name in guesses[:2]]
+        buttons.append(turn.button("btn_menu", "cmd:menu"))
+        turn.say(turn.t("clarify_danger"), buttons)
+    elif guesses:
         buttons = [turn.button(f"intent.{name}", f"intent:{name}") for name in guesses]
         buttons.append(turn.button("btn_menu", "cmd:menu"))
         turn.say(turn.t("clarify_guess"), buttons)

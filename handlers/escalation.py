@@ -57,7 +57,7 @@ def with_staff(turn: Turn) -> None:
         escalations.hand_back_to_bot(turn.conversation)
         turn.say(turn.t("back_to_bot"))
         return
-    if turn.understanding.urgent and escalation.priority is not Priority.URGENT:
+    if turn.decision.urgent and escalation.priority is not Priority.URGENT:
         escalations.raise_priority(turn.session, escalation, Priority.URGENT, _reason(turn))
         log.warning("escalation.raised id=%s contact=%s", escalation.id, turn.contact.id)
         turn.say(turn.t("escalation_urgent"))

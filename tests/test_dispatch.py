@@ -117,3 +117,16 @@ async def test_empty_and_huge_texts_get_an_answer(dialog: Dialog) -> None:
             select(Message).where(Message.direction == Direction.IN).order_by(Message.id.desc())
         ).first()
         assert stored is not None and len(stored.text or "") == 4000
+
+
+async def test_i_am_in_danger_button_opens_an_urgent_escalation(dialog: Dialog) -> None:
+    from bot.inbound import Inbound as _Inbound
+
+    inbound = _Inbound(
+        channel="local", chat_id=dialog.chat_id, message_id=uuid.uuid4().hex, kind="button",
+        payload="intent:emergency", text="Saya dalam bahaya sekarang",
+    )
+    result = await dialog.send(inbound)
+    assert "Polisi: 110" in result.replies[0].text
+    with dialog.app.sessions() as session:
+        assert session.scalars(select(Escalation)).one().priority is Priority.URGENT
