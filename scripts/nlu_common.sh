@@ -1,0 +1,38 @@
+# Sourced by scripts/nlu_*.sh: paths and an environment in which Rasa sends no
+# telemetry, reaches no network and stays quiet.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NLU="$ROOT/nlu"
+VENV="$NLU/.venv"
+RASA="$VENV/bin/rasa"
+MODELS="$NLU/models"
+MODEL="$MODELS/current.tar.gz"
+FINGERPRINT="$MODELS/current.fingerprint"
+RESULTS="$NLU/results"
+
+export RASA_TELEMETRY_ENABLED=false          # no telemetry (and so no Sentry reports)
+export RASA_CACHE_DIRECTORY="$NLU/.rasa/cache"  # training cache inside nlu/ (gitignored)
+# The cache saves little here (new data retrains DIET anyway) and grew to ~730 MB: off by
+# default; set RASA_MAX_CACHE_SIZE (MiB) to turn it on.
+export RASA_MAX_CACHE_SIZE="${RASA_MAX_CACHE_SIZE:-0}"
+export TF_CPP_MIN_LOG_LEVEL=2                # TensorFlow: errors only
+export TF_ENABLE_ONEDNN_OPTS=0               # deterministic CPU kernels, no oneDNN notice
+export CUDA_VISIBLE_DEVICES=""               # CPU only; no CUDA probing
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # never reach a model hub
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore}"
+export MPLCONFIGDIR="${MPLCONFIGDIR:-$NLU/.rasa/matplotlib}"
+export PYTHONHASHSEED="${PYTHONHASHSEED:-0}"
+
+# sha256 over the training inputs (path + content of each file, in sorted order).
+# nlu/requirements.txt is included: another Rasa version needs another model.
+nlu_fingerprint() {
+    (
+        cd "$ROOT"
+        { echo nlu/config.yml; echo nlu/domain.yml; echo nlu/requirements.txt;
+          find nlu/data -type f \( -name '*.yml' -o -name '*.yaml' -o -name '*.md' -o -name '*.json' -o -name '*.txt' \); } \
+        | LC_ALL=C sort | while read -r f; do
+            printf '%s\n' "$f"
+            sha256sum < "$f"
+        done | sha256sum | cut -d' ' -f1
+    )
+}
