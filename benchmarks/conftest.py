@@ -1,3 +1,11 @@
 """Benchmarks reuse the test fixtures (real Rasa server, fresh databases on SQLite and PostgreSQL)."""
 
-from tests.conftest import database_url, empty_database_url, rasa_server, settings, sqlite_url  # noqa: F401
+from tests.conftest import (  # noqa: F401
+    database_url,
+    empty_database_url,
+    fake_telegram,
+    fake_twilio,
+    rasa_server,
+    settings,
+    sqlite_url,
+)

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import statistics
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ from tests.fakes.bot import channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 def settings_for(tmp_path: Path, url: str, fake: FakeTelegram, **telegram: float) -> Settings:

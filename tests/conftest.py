@@ -12,6 +12,8 @@ from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.db import create_db_engine, migrate
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support import Dialog, RasaServer, start_rasa
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -88,3 +90,25 @@ async def dialog(settings: Settings) -> AsyncIterator[Dialog]:
         yield d
     finally:
         await d.close()
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A local Bot API server that records every call (the network boundary we cannot reach)."""
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    """A local Twilio REST API that records every call."""
+    fake = FakeTwilio()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()

@@ -34,26 +34,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecatio
 
 
 @pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    fake = FakeTwilio()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 def make(tmp_path: Path, database_url: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio):  # type: ignore[no-untyped-def]
     """Settings for both channels on the fakes, with test-sized waits unless told otherwise."""
 

@@ -33,16 +33,6 @@ PERSON = shapes.PERSON["id"]
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
 
 
-@pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
 def group_settings(tmp_path: Path, database_url: str, fake: FakeTelegram, group: int | None) -> Settings:
     settings = tuned(make_settings(tmp_path, database_url, **closed_nlu(), **channel_env(telegram=fake)))
     return dataclasses.replace(settings, telegram=dataclasses.replace(settings.telegram, staff_group_id=group))

@@ -26,16 +26,6 @@ PERSON_ID = shapes.PERSON["id"]
 
 
 @pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 def tg_settings(tmp_path: Path, database_url: str, fake_telegram: FakeTelegram) -> Settings:
     return tuned(make_settings(tmp_path, database_url, **closed_nlu(), **channel_env(telegram=fake_telegram)))
 

@@ -29,16 +29,6 @@ STATUS_PATH = "/webhooks/whatsapp/status"
 
 
 @pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    fake = FakeTwilio()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 def wa_settings(tmp_path: Path, database_url: str, fake_twilio: FakeTwilio) -> Settings:
     return tuned(make_settings(tmp_path, database_url, **closed_nlu(), **channel_env(twilio=fake_twilio)))
 
