@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,7 +16,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     TypeDecorator,
@@ -26,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,11 +39,11 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime stored; use bot.models.utcnow()")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -64,25 +63,25 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class ConversationState(str, enum.Enum):
+class ConversationState(enum.StrEnum):
     IDLE = "idle"
     IN_FLOW = "in_flow"
     WITH_STAFF = "with_staff"
 
 
-class Direction(str, enum.Enum):
+class Direction(enum.StrEnum):
     IN = "in"
     OUT = "out"
 
 
-class OutboxStatus(str, enum.Enum):
+class OutboxStatus(enum.StrEnum):
     PENDING = "pending"  # waiting to be sent (maybe after a backoff)
     SENT = "sent"  # accepted by the channel
     HELD = "held"  # cannot be sent now (WhatsApp 24-hour window, no template); visible to staff
     DEAD = "dead"  # gave up after max attempts; an operator alert was logged
 
 
-class Priority(str, enum.Enum):
+class Priority(enum.StrEnum):
     URGENT = "urgent"
     HIGH = "high"
     NORMAL = "normal"
@@ -91,31 +90,31 @@ class Priority(str, enum.Enum):
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
 
 
-class EscalationStatus(str, enum.Enum):
+class EscalationStatus(enum.StrEnum):
     OPEN = "open"  # waiting for a staff member
     CLAIMED = "claimed"  # a staff member owns it
     CLOSED = "closed"
 
 
-class StaffRole(str, enum.Enum):
+class StaffRole(enum.StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
 
-class CaseKind(str, enum.Enum):
+class CaseKind(enum.StrEnum):
     MISSING_PERSON = "missing_person"
     TRAFFICKING = "trafficking"
 
 
-class CaseStatus(str, enum.Enum):
+class CaseStatus(enum.StrEnum):
     NEW = "new"
     IN_REVIEW = "in_review"
     REFERRED = "referred"
     CLOSED = "closed"
 
 
-class AgencyStatus(str, enum.Enum):
+class AgencyStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     REVOKED = "revoked"

@@ -7,7 +7,6 @@ import dataclasses
 from bot.models import ConversationState
 from bot.router import route_for_intent
 from bot.turn import Turn
-from bot.understanding import Understanding
 from handlers import escalation, flows, info, media, menu
 from handlers.flows import language
 
