@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Evaluate the NLU model:
+#   0. nlu/tests/check_data.py (counts, held-out never in training), training if stale,
 #   1. rasa test nlu on the held-out set nlu/tests/heldout.yml (the trained model),
 #   2. rasa test nlu --cross-validation --folds 5 on nlu/data,
 #   3. if the bot is available, the held-out set through `python -m bot triage`
@@ -21,6 +22,9 @@ for a in "$@"; do
 done
 folds="${NLU_EVAL_FOLDS:-5}"
 
+"$ROOT/scripts/nlu_env.sh"
+# Data sanity: intents match domain.yml, minimum counts, no held-out message in training.
+"$VENV/bin/python" "$NLU/tests/check_data.py"
 "$ROOT/scripts/nlu_train.sh"
 mkdir -p "$RESULTS"
 cd "$NLU"
