@@ -57,11 +57,13 @@ def parse_response(body: dict[str, Any]) -> Parse:
     if not ranking and body.get("intent", {}).get("name") not in (None, "nlu_fallback"):
         top = body["intent"]
         ranking = ((str(top["name"]), float(top.get("confidence") or 0.0)),)
-    entities = tuple(
-        Entity(entity=str(e["entity"]), value=_entity_value(str(e["entity"]), e.get("value", "")), text=e.get("value"))
-        for e in body.get("entities") or []
-        if e.get("entity") and e.get("value") not in (None, "")
-    )
+    # DIET and the regex extractor may both report the same entity: keep each (entity, value) once.
+    found: dict[tuple[str, str], Entity] = {}
+    for e in body.get("entities") or []:
+        if e.get("entity") and e.get("value") not in (None, ""):
+            entity = Entity(str(e["entity"]), _entity_value(str(e["entity"]), e["value"]), e.get("value"))
+            found.setdefault((entity.entity, entity.value), entity)
+    entities = tuple(found.values())
     intent, confidence = ranking[0] if ranking else (None, 0.0)
     return Parse(intent=intent, confidence=confidence, ranking=ranking, entities=entities)
 

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.db import create_db_engine, migrate
+from tests.e2e.hotline import Hotline
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.support import Dialog, RasaServer, start_rasa
@@ -112,3 +113,13 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
         yield fake
     finally:
         await fake.stop()
+
+
+@pytest.fixture
+async def hotline(tmp_path: Path, database_url: str) -> AsyncIterator[Hotline]:
+    """The bot and its staff console on a fresh database (tests/e2e/hotline.py)."""
+    h = Hotline.open(make_settings(tmp_path, database_url))
+    try:
+        yield h
+    finally:
+        await h.close()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
@@ -35,15 +33,6 @@ from tests.conftest import make_settings
 from tests.e2e.hotline import Clock, Hotline
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
-
-
-@pytest.fixture
-async def hotline(tmp_path: Path, database_url: str) -> AsyncIterator[Hotline]:
-    h = Hotline.open(make_settings(tmp_path, database_url))
-    try:
-        yield h
-    finally:
-        await h.close()
 
 
 async def test_queue_shows_urgent_first_then_longest_waiting(tmp_path: Path, database_url: str) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
@@ -18,15 +16,6 @@ from tests.e2e.hotline import Console, Hotline
 from tests.e2e.live import PASSWORD, csrf_from
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
-
-
-@pytest.fixture
-async def hotline(tmp_path: Path, database_url: str) -> AsyncIterator[Hotline]:
-    h = Hotline.open(make_settings(tmp_path, database_url))
-    try:
-        yield h
-    finally:
-        await h.close()
 
 
 async def test_anonymous_visitors_see_the_login_page(hotline: Hotline) -> None:

@@ -141,3 +141,20 @@ async def test_degraded_mode_and_recovery_through_dispatch(rasa_server: RasaServ
         await client.aclose()
         await dialog.close()
         await proxy.stop()
+
+
+def test_rasa_entities_are_normalised_and_reported_once() -> None:
+    from bot.nlu_client import parse_response
+
+    body = {
+        "intent": {"name": "ask_destination_info", "confidence": 0.9},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.95}, {"name": "ask_destination_info", "confidence": 0.9}],
+        "entities": [
+            {"entity": "country", "value": "saudi arabia", "extractor": "DIETClassifier"},
+            {"entity": "country", "value": "saudi arabia", "extractor": "RegexEntityExtractor"},
+            {"entity": "agency", "value": "PT Maju  Jaya"},
+        ],
+    }
+    parse = parse_response(body)
+    assert parse.intent == "ask_destination_info"  # never nlu_fallback
+    assert [(e.entity, e.value) for e in parse.entities] == [("country", "saudi_arabia"), ("agency", "PT Maju Jaya")]

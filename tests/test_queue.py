@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,15 +19,6 @@ from tests.e2e.live import LiveServer, async_client, csrf_from
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
 CLAIMERS = 8
-
-
-@pytest.fixture
-async def hotline(tmp_path: Path, database_url: str) -> AsyncIterator[Hotline]:
-    h = Hotline.open(make_settings(tmp_path, database_url))
-    try:
-        yield h
-    finally:
-        await h.close()
 
 
 async def test_concurrent_claims_in_separate_sessions_have_one_winner(hotline: Hotline) -> None:
