@@ -91,7 +91,7 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
                 understanding,
                 state=ConversationState.IDLE,
                 threshold=app.settings.nlu.confidence_threshold,
-                find_answer=app.dispatcher._find_answer,
+                find_answer=app.services.find_answer,
             )
             row = {
                 "text": text,

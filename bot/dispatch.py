@@ -146,7 +146,7 @@ class Dispatcher:
             flow=conversation.flow,
             payload=payload,
             threshold=settings.nlu.confidence_threshold,
-            find_answer=self._find_answer,
+            find_answer=self.services.find_answer,
         )
         message.intent = decision.intent
         message.confidence = understanding.confidence
@@ -195,10 +195,6 @@ class Dispatcher:
                 self.resolve_handler("escalate")(turn)
             else:
                 turn.say(turn.t("handler_failed"))
-
-    def _find_answer(self, intent: str, entities: dict[str, str]) -> str | None:
-        item = self.services.library.find(intent, entities)
-        return item.id if item else None
 
     @staticmethod
     def _chosen_button(offered: list[Any], text: str) -> str | None:

@@ -29,6 +29,11 @@ class Services:
     texts: Texts
     clock: Callable[[], datetime]
 
+    def find_answer(self, intent: str, entities: dict[str, str]) -> str | None:
+        """The id of the content item that answers `intent` (router.FindAnswer), or None."""
+        item = self.library.find(intent, entities)
+        return item.id if item else None
+
 
 @dataclass
 class Turn:

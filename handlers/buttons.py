@@ -46,20 +46,14 @@ def reroute(turn: Turn, intent: str) -> None:
     from handlers.registry import resolve_handler
 
     understanding = dataclasses.replace(turn.understanding, intent=intent, confidence=1.0)
-    route = "escalate" if intent == "emergency" else route_for_intent(understanding, _finder(turn))
+    route = (
+        "escalate" if intent == "emergency" else route_for_intent(understanding, turn.services.find_answer)
+    )
     turn.understanding = understanding
     # "I am in danger now" pressed: as urgent as the safety rules firing.
     urgent = turn.decision.urgent or intent == "emergency"
     turn.decision = dataclasses.replace(turn.decision, intent=intent, route=route, urgent=urgent)
     resolve_handler(route)(turn)
-
-
-def _finder(turn: Turn):  # type: ignore[no-untyped-def]
-    def find(intent: str, entities: dict[str, str]) -> str | None:
-        item = turn.services.library.find(intent, entities)
-        return item.id if item else None
-
-    return find
 
 
 def command(turn: Turn, name: str) -> None:
