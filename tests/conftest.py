@@ -96,23 +96,15 @@ async def dialog(settings: Settings) -> AsyncIterator[Dialog]:
 @pytest.fixture
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     """A local Bot API server that records every call (the network boundary we cannot reach)."""
-    fake = FakeTelegram()
-    await fake.start()
-    try:
+    async with FakeTelegram() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 @pytest.fixture
 async def fake_twilio() -> AsyncIterator[FakeTwilio]:
     """A local Twilio REST API that records every call."""
-    fake = FakeTwilio()
-    await fake.start()
-    try:
+    async with FakeTwilio() as fake:
         yield fake
-    finally:
-        await fake.stop()
 
 
 @pytest.fixture

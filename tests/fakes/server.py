@@ -7,7 +7,7 @@ import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -122,6 +122,13 @@ class FakeServer:
             if self._task.done():
                 self._task.result()
             await asyncio.sleep(0.01)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
