@@ -7,8 +7,8 @@ import statistics
 import time
 import uuid
 
+from bot.chat.inbound import Inbound
 from bot.config import Settings
-from bot.inbound import Inbound
 from tests.support import Dialog
 
 MESSAGES = [

@@ -16,11 +16,11 @@ import pytest
 
 from bot.app import build_app
 from bot.channels.wiring import connect_channels
+from bot.chat.inbound import Reply
 from bot.config import Settings
-from bot.db import transaction
-from bot.inbound import Reply
-from bot.models import Contact, utcnow
-from bot.outbox import enqueue
+from bot.outbox.enqueue import enqueue
+from bot.storage.db import transaction
+from bot.storage.models import Contact, utcnow
 from tests.conftest import make_settings
 from tests.fakes import shapes
 from tests.fakes.bot import channel_env, closed_nlu, serve_bot, tuned

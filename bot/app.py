@@ -12,24 +12,25 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import flow_reminders, retention, sla, staff_group, tips
+from bot.answers.library import Library
+from bot.answers.texts import Texts
+from bot.chat.dispatch import Dispatcher
+from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
-from bot.content import Library
-from bot.db import create_db_engine, is_sqlite, migrate, session_factory
-from bot.dispatch import Dispatcher
-from bot.models import utcnow
-from bot.nlu_client import ManagedRasa, RasaClient
-from bot.scheduler import JobScheduler
-from bot.sender import ChannelSender, OutboxWorker
-from bot.texts import Texts
-from bot.turn import Services
-from bot.understand import Understander
+from bot.hotline import sla, staff_group
+from bot.jobs import reminders, retention, tips
+from bot.jobs.scheduler import JobScheduler
+from bot.outbox.sender import ChannelSender, OutboxWorker
+from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory
+from bot.storage.models import utcnow
+from bot.understanding.rasa import ManagedRasa, RasaClient
+from bot.understanding.understand import Understander
 from handlers.registry import resolve_handler
 
 if TYPE_CHECKING:
     import telegram
 
-    from bot.staff_group import StaffGroup
+    from bot.hotline.staff_group import StaffGroup
 
 log = logging.getLogger(__name__)
 UI_TEXTS = PROJECT_ROOT / "content" / "ui.yml"
@@ -143,7 +144,7 @@ def build_app(
     )
     staff_group.install(app)
     sla.install(app)
-    flow_reminders.install(app)
+    reminders.install(app)
     retention.install(app)
     tips.install(app)
     return app

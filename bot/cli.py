@@ -38,7 +38,7 @@ def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
 
 # ---------------------------------------------------------------- migrate
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.db import create_db_engine, migrate
+    from bot.storage.db import create_db_engine, migrate
 
     settings = _settings()
     engine = create_db_engine(settings.database_url)
@@ -50,9 +50,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- content check
 def cmd_content_check(args: argparse.Namespace) -> int:
+    from bot.answers.library import check_directory
+    from bot.answers.texts import Texts, TextsError
     from bot.app import UI_TEXTS
-    from bot.content import check_directory
-    from bot.texts import Texts, TextsError
 
     settings = _settings()
     problems = [f"{p.file}: {p.item_id + ': ' if p.item_id else ''}{p.message}"
@@ -76,8 +76,8 @@ def cmd_content_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- triage
 async def _triage(lines: Sequence[str], out: Any) -> None:
     from bot.app import build_app
-    from bot.models import ConversationState
-    from bot.router import decide
+    from bot.chat.router import decide
+    from bot.storage.models import ConversationState
 
     app = build_app(_settings())
     try:
@@ -117,7 +117,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
 async def _chat(user: str) -> None:
     from bot.app import build_app
     from bot.channels.local import CHANNEL, LocalSender
-    from bot.inbound import Inbound
+    from bot.chat.inbound import Inbound
 
     app = build_app(_settings(), senders={CHANNEL: LocalSender()})
     try:
@@ -183,7 +183,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _staff_commands(subparsers: Any) -> None:
-    from bot.staff import register
+    from bot.hotline.staff import register
 
     register(subparsers)
 
@@ -192,7 +192,7 @@ EXTRA_COMMANDS.append(_staff_commands)
 
 
 def _agencies_commands(subparsers: Any) -> None:
-    from bot.agencies import register
+    from bot.recruitment.agencies import register
 
     register(subparsers)
 
@@ -204,9 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging("WARNING" if args.command in ("triage", "chat", "content") else "INFO")
-    from bot.content import ContentError
-    from bot.nlu_client import NluSetupError
-    from bot.texts import TextsError
+    from bot.answers.library import ContentError
+    from bot.answers.texts import TextsError
+    from bot.understanding.rasa import NluSetupError
 
     try:
         return int(args.func(args))

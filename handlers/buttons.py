@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.models import ConversationState
-from bot.router import route_for_intent
-from bot.turn import Turn
+from bot.chat.router import route_for_intent
+from bot.chat.turn import Turn
+from bot.storage.models import ConversationState
 from handlers import escalation, flows, info, media, menu
 from handlers.flows import language
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.router import ALL_INTENTS
-from bot.turn import Turn
+from bot.chat.router import ALL_INTENTS
+from bot.chat.turn import Turn
 from handlers.menu import menu_buttons
 
 # Intents worth offering as "did you mean"; small talk is never a useful guess.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot import escalations
-from bot.models import EscalationStatus, Priority
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.hotline import escalations
+from bot.storage.models import EscalationStatus, Priority
 
 log = logging.getLogger(__name__)
 

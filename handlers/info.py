@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.inbound import Button
-from bot.turn import Turn
+from bot.chat.inbound import Button
+from bot.chat.turn import Turn
 from handlers.menu import show_menu
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.inbound import Button
-from bot.turn import Turn
+from bot.chat.inbound import Button
+from bot.chat.turn import Turn
 
 # (label key in content/ui.yml, payload). Order is what a worried person most often needs.
 MENU = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.turn import Turn
+from bot.chat.turn import Turn
 from handlers import buttons, clarify, escalation, flows, info, smalltalk
 
 Handler = Callable[[Turn], None]

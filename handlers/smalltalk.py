@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.turn import Turn
+from bot.chat.turn import Turn
 from handlers.menu import menu_buttons, show_menu, welcome
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.db import create_db_engine, migrate
+from bot.storage.db import create_db_engine, migrate
 from tests.e2e.hotline import Hotline
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from bot.app import App, build_app
 from bot.channels.local import LocalSender
+from bot.chat.dispatch import DispatchResult
+from bot.chat.inbound import Button, Inbound, Reply
 from bot.config import PROJECT_ROOT, NluSettings, Settings
-from bot.dispatch import DispatchResult
-from bot.inbound import Button, Inbound, Reply
-from bot.nlu_client import ManagedRasa, RasaClient, model_path
+from bot.understanding.rasa import ManagedRasa, RasaClient, model_path
 
 
 def free_port() -> int:

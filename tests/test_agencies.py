@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import agencies
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import create_db_engine, session_factory
-from bot.models import Agency, AgencyStatus
+from bot.recruitment import agencies
+from bot.storage.db import create_db_engine, session_factory
+from bot.storage.models import Agency, AgencyStatus
 
 HEADER = "name,licence_number,address,status,source,updated_on\n"
 GOOD = (

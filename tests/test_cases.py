@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot import cases, queue
-from bot.models import AuditEntry, Case, CaseStatus, Contact, OutboxItem, Staff
+from bot.hotline import cases, queue
+from bot.storage.models import AuditEntry, Case, CaseStatus, Contact, OutboxItem, Staff
 from tests.support import Dialog, texts
 
 NUMBER = re.compile(r"KB-\d{4}-\d{6}")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.db import transaction
-from bot.escalations import open_escalation
-from bot.models import (
+from bot.hotline.escalations import open_escalation
+from bot.storage.db import transaction
+from bot.storage.models import (
     AuditEntry,
     Case,
     CaseKind,

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from bot.models import AuditEntry, Staff, StaffRole
+from bot.storage.models import AuditEntry, Staff, StaffRole
 from tests.conftest import make_settings
 from tests.e2e.hotline import Console, Hotline
 from tests.e2e.live import PASSWORD, csrf_from

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import (
+from bot.answers.library import (
     INFORMATIONAL_INTENTS,
     MAX_PART_CHARS,
     ContentError,

@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import func, select
 
+from bot.chat.inbound import Inbound, Media
 from bot.config import Settings
-from bot.inbound import Inbound, Media
-from bot.models import (
+from bot.storage.models import (
     Contact,
     Conversation,
     ConversationState,
@@ -120,7 +120,7 @@ async def test_empty_and_huge_texts_get_an_answer(dialog: Dialog) -> None:
 
 
 async def test_i_am_in_danger_button_opens_an_urgent_escalation(dialog: Dialog) -> None:
-    from bot.inbound import Inbound as _Inbound
+    from bot.chat.inbound import Inbound as _Inbound
 
     inbound = _Inbound(
         channel="local", chat_id=dialog.chat_id, message_id=uuid.uuid4().hex, kind="button",

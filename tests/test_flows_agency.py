@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import agencies
 from bot.config import PROJECT_ROOT, Settings, load_settings
-from bot.db import transaction
+from bot.recruitment import agencies
+from bot.storage.db import transaction
 from tests.support import Dialog, RasaServer, texts
 
 REGISTRY = (

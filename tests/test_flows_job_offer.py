@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import select
 
+from bot.chat.inbound import Inbound, Media
 from bot.config import Settings
-from bot.inbound import Inbound, Media
-from bot.models import Conversation, ConversationState, Escalation, Priority
+from bot.storage.models import Conversation, ConversationState, Escalation, Priority
 from tests.support import Dialog, texts
 
 

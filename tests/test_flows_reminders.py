@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.app import build_app
 from bot.channels.local import LocalSender
 from bot.config import Settings
-from bot.flow_reminders import JOB_NAME, remind_abandoned
-from bot.models import Conversation, ConversationState, OutboxItem
+from bot.jobs.reminders import JOB_NAME, remind_abandoned
+from bot.storage.models import Conversation, ConversationState, OutboxItem
 from tests.support import Dialog
 
 

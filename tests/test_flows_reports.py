@@ -7,8 +7,8 @@ import uuid
 
 from sqlalchemy import select
 
-from bot.inbound import Inbound, Media
-from bot.models import (
+from bot.chat.inbound import Inbound, Media
+from bot.storage.models import (
     Case,
     CaseKind,
     CaseStatus,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from bot.db import create_db_engine, migrate, needs_migration
-from bot.models import Base
+from bot.storage.db import create_db_engine, migrate, needs_migration
+from bot.storage.models import Base
 
 
 def test_migrations_match_models(empty_database_url: str) -> None:

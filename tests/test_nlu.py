@@ -144,7 +144,7 @@ async def test_degraded_mode_and_recovery_through_dispatch(rasa_server: RasaServ
 
 
 def test_rasa_entities_are_normalised_and_reported_once() -> None:
-    from bot.nlu_client import parse_response
+    from bot.understanding.rasa import parse_response
 
     body = {
         "intent": {"name": "ask_destination_info", "confidence": 0.9},

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.channels.wiring import connect_channels
+from bot.chat.inbound import Button, Reply
 from bot.config import Settings
-from bot.db import transaction
-from bot.inbound import Button, Reply
-from bot.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
-from bot.outbox import enqueue
-from bot.sender import LEASE
+from bot.outbox.enqueue import enqueue
+from bot.outbox.sender import LEASE
+from bot.storage.db import transaction
+from bot.storage.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
 from tests.conftest import make_settings
 from tests.fakes.bot import Clock, channel_env, closed_nlu, tuned
 from tests.fakes.server import Call

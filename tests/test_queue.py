@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import queue
-from bot.db import transaction
-from bot.models import AuditEntry, Escalation, EscalationStatus, Staff, StaffRole
+from bot.hotline import queue
+from bot.storage.db import transaction
+from bot.storage.models import AuditEntry, Escalation, EscalationStatus, Staff, StaffRole
 from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
 from tests.e2e.live import LiveServer, async_client, csrf_from

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import red_flags
-from bot.red_flags import HIGH, LOW, MEDIUM, assess, scan
+from bot.recruitment import red_flags
+from bot.recruitment.red_flags import HIGH, LOW, MEDIUM, assess, scan
 
 SAFE = {
     "recruiter": "company", "fee": "no", "visa": "work", "destination": "other", "job": "other",

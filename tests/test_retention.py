@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from bot.db import transaction
-from bot.models import (
+from bot.jobs.retention import purge
+from bot.storage.db import transaction
+from bot.storage.models import (
     AuditEntry,
     Case,
     CaseKind,
@@ -17,7 +18,6 @@ from bot.models import (
     OutboxItem,
     utcnow,
 )
-from bot.retention import purge
 from tests.support import Dialog
 
 

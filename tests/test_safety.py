@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bot.safety import CATEGORIES, SafetyVerdict, check, normalise
+from bot.understanding.safety import CATEGORIES, SafetyVerdict, check, normalise
 
 # (message, a category that must be among the reasons)
 URGENT: list[tuple[str, str]] = [

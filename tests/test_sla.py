@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config import Settings
-from bot.models import OutboxItem, StaffRole
-from bot.scheduler import JOBS_TABLE
-from bot.sla import JOB_NAME
+from bot.hotline.sla import JOB_NAME
+from bot.jobs.scheduler import JOBS_TABLE
+from bot.storage.models import OutboxItem, StaffRole
 from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
 
@@ -52,7 +52,7 @@ def group_posts(hotline: Hotline) -> list[OutboxItem]:
 async def test_unclaimed_urgent_alerts_the_team_then_supervisors_once(
     tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.sla")
+    caplog.set_level(logging.WARNING, logger="bot.hotline.sla")
     hotline = Hotline.open(fast_sla(tmp_path, database_url))
     try:
         sari = hotline.signed_in("sari", StaffRole.SUPERVISOR)
@@ -80,7 +80,7 @@ async def test_unclaimed_urgent_alerts_the_team_then_supervisors_once(
         assert [t.split(" ")[0] for t in texts] == ["💬", "🚨", "⏰", "🚨"]
         assert f"#{urgent_id} belum diambil" in texts[2] and "SUPERVISOR" in texts[3] and "sari" in texts[3]
         assert hotline.escalations()[0].alert_level == 0
-        assert len([r for r in caplog.records if r.name == "bot.sla"]) == 2
+        assert len([r for r in caplog.records if r.name == "bot.hotline.sla"]) == 2
     finally:
         await hotline.close()
 
@@ -88,7 +88,7 @@ async def test_unclaimed_urgent_alerts_the_team_then_supervisors_once(
 async def test_claimed_without_a_reply_is_flagged_until_staff_answer(
     tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.sla")
+    caplog.set_level(logging.WARNING, logger="bot.hotline.sla")
     hotline = Hotline.open(fast_sla(tmp_path, database_url))
     try:
         ani = hotline.signed_in("ani")

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.db import transaction
-from bot.escalations import open_escalation
-from bot.models import AuditEntry, Contact, Escalation, EscalationStatus, Priority, StaffRole
-from bot.staff import create_staff
+from bot.hotline.escalations import open_escalation
+from bot.hotline.staff import create_staff
+from bot.storage.db import transaction
+from bot.storage.models import AuditEntry, Contact, Escalation, EscalationStatus, Priority, StaffRole
 from bot.web.app import create_web_app
 from bot.web.server import feature_routes
 from tests.conftest import make_settings

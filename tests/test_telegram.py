@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 from telegram import Update
 
+from bot.chat.inbound import Button, Reply
 from bot.config import Settings
-from bot.db import transaction
-from bot.inbound import Button, Reply
-from bot.models import Contact, Direction, Message, OutboxItem, OutboxStatus
-from bot.outbox import enqueue
+from bot.outbox.enqueue import enqueue
+from bot.storage.db import transaction
+from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus
 from tests.conftest import make_settings
 from tests.fakes import shapes
 from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, ServedBot, channel_env, closed_nlu, serve_bot, tuned

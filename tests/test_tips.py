@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.db import transaction
-from bot.models import Contact, OutboxItem, utcnow
-from bot.tips import send_tips
+from bot.jobs.tips import send_tips
+from bot.storage.db import transaction
+from bot.storage.models import Contact, OutboxItem, utcnow
 from tests.support import Dialog
 
 

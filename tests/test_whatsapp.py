@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.chat.inbound import Reply
 from bot.config import Settings
-from bot.db import transaction
-from bot.inbound import Reply
-from bot.models import Contact, Direction, Message, OutboxItem, OutboxStatus
-from bot.outbox import enqueue
+from bot.outbox.enqueue import enqueue
+from bot.storage.db import transaction
+from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus
 from tests.conftest import make_settings
 from tests.fakes import shapes
 from tests.fakes.bot import PUBLIC_URL, Clock, ServedBot, channel_env, closed_nlu, serve_bot, tuned

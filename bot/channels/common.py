@@ -6,8 +6,8 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from bot.inbound import Inbound, Reply
-from bot.sender import ChannelSender, Outgoing
+from bot.chat.inbound import Inbound, Reply
+from bot.outbox.sender import ChannelSender, Outgoing
 
 log = logging.getLogger(__name__)
 # The person has just written: WhatsApp's 24-hour window is open, whatever the database says.

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.sender import Outgoing
+from bot.outbox.sender import Outgoing
 
 CHANNEL = "local"
 

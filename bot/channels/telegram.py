@@ -41,10 +41,10 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.common import RecentKeys, send_fallback, split_text
+from bot.chat.inbound import Inbound, Media
 from bot.config import TelegramSettings
-from bot.inbound import Inbound, Media
-from bot.models import OutboxItem, utcnow
-from bot.sender import MAX_IN_FLIGHT, Outgoing, PermanentFailure, RetryLater, SendError
+from bot.outbox.sender import MAX_IN_FLIGHT, Outgoing, PermanentFailure, RetryLater, SendError
+from bot.storage.models import OutboxItem, utcnow
 
 if TYPE_CHECKING:
     from bot.app import App

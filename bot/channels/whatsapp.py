@@ -23,13 +23,13 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 
+from bot.answers.texts import Texts
 from bot.channels.common import FRESH_INBOUND, RecentKeys, send_fallback, split_text
+from bot.chat.inbound import Inbound, Media
 from bot.config import Settings
-from bot.db import transaction
-from bot.inbound import Inbound, Media
-from bot.models import Contact, Direction, Message, OutboxItem, OutboxStatus, utcnow
-from bot.sender import HoldMessage, Outgoing, PermanentFailure, RetryLater, SendError
-from bot.texts import Texts
+from bot.outbox.sender import HoldMessage, Outgoing, PermanentFailure, RetryLater, SendError
+from bot.storage.db import transaction
+from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus, utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Callable

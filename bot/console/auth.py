@@ -11,8 +11,8 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from bot.models import Staff
-from bot.staff import can_supervise, is_admin
+from bot.hotline.staff import can_supervise, is_admin
+from bot.storage.models import Staff
 
 SESSION_COOKIE = "tm_console"
 CSRF_FIELD = "csrf_token"

@@ -19,8 +19,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from bot import audit, cases, queue
-from bot import staff as staff_accounts
 from bot.app import App
 from bot.console.auth import (
     ADMIN,
@@ -35,8 +33,10 @@ from bot.console.auth import (
     session_staff_id,
     start_session,
 )
-from bot.db import transaction
-from bot.models import AuditEntry, Case, CaseStatus, EscalationStatus, Staff, StaffRole
+from bot.hotline import audit, cases, queue
+from bot.hotline import staff as staff_accounts
+from bot.storage.db import transaction
+from bot.storage.models import AuditEntry, Case, CaseStatus, EscalationStatus, Staff, StaffRole
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.models import OutboxItem, OutboxStatus
+from bot.storage.models import OutboxItem, OutboxStatus
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
-from bot import store
-from bot.models import ConversationState
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.storage import people
+from bot.storage.models import ConversationState
 from handlers.flows import (
     agency_check,
     case_status,
@@ -55,7 +55,7 @@ def cancel(turn: Turn) -> None:
     """Leave any flow and say so."""
     from handlers.menu import menu_buttons
 
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     turn.say(turn.t("flow_cancelled"), menu_buttons(turn))
 
 
@@ -77,7 +77,7 @@ def run(turn: Turn, name: str, value: str | None = None) -> None:
             cancel(turn)
             return
         if MENU_WORDS.match(turn.text):
-            store.leave_flow(turn.conversation)
+            people.leave_flow(turn.conversation)
             show_menu(turn)
             return
         if BACK_WORDS.match(turn.text):

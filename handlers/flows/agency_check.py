@@ -7,10 +7,11 @@ to BP3MI (its number is shown only when the deployment configured it).
 
 from __future__ import annotations
 
-from bot import agencies, store
-from bot.cases import local_date
-from bot.models import Agency, AgencyStatus
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.hotline.cases import local_date
+from bot.recruitment import agencies
+from bot.storage import people
+from bot.storage.models import Agency, AgencyStatus
 from handlers.flows.steps import BACK, MEDIA_KINDS
 
 NAME = "agency_check"
@@ -28,7 +29,7 @@ def start(turn: Turn) -> None:
     if candidates:
         answer(turn, candidates)
         return
-    store.enter_flow(turn.conversation, NAME, ASK)
+    people.enter_flow(turn.conversation, NAME, ASK)
     turn.say(
         turn.t("agency_ask_name"),
         [turn.button("agency_btn_how", "answer:check_agency_how:0"), turn.button("btn_cancel", "cmd:cancel")],
@@ -50,7 +51,7 @@ def resume(turn: Turn, value: str | None) -> None:
 
 def answer(turn: Turn, candidates: list[str | None]) -> None:
     """Say what the registry knows about the name, and what that does and does not prove."""
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     found = agencies.lookup_any(turn.session, candidates)
     name = found.query
     bp3mi = turn.services.texts.contact_line("bp3mi_kalbar", turn.lang)

@@ -6,10 +6,11 @@ that belongs to someone else get the same answer, so the bot never confirms that
 
 from __future__ import annotations
 
-from bot import cases, store
-from bot.models import Case
-from bot.turn import Turn
-from bot.understand import case_id_entity
+from bot.chat.turn import Turn
+from bot.hotline import cases
+from bot.storage import people
+from bot.storage.models import Case
+from bot.understanding.understand import case_id_entity
 
 NAME = "case_status"
 MAX_LISTED = 5
@@ -17,7 +18,7 @@ MAX_LISTED = 5
 
 def start(turn: Turn) -> None:
     """Show the case named in the message, or this chat's own reports."""
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     number = turn.understanding.entity("case_id")
     if number is None:
         entity = case_id_entity(turn.text)

@@ -6,9 +6,18 @@ import logging
 
 from sqlalchemy import delete, select
 
-from bot import escalations, store
-from bot.models import AuditEntry, Case, CaseStatus, EscalationStatus, Message, OutboxItem, OutboxStatus
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.hotline import escalations
+from bot.storage import people
+from bot.storage.models import (
+    AuditEntry,
+    Case,
+    CaseStatus,
+    EscalationStatus,
+    Message,
+    OutboxItem,
+    OutboxStatus,
+)
 
 log = logging.getLogger(__name__)
 NAME = "erase"
@@ -16,7 +25,7 @@ NAME = "erase"
 
 def start(turn: Turn) -> None:
     """Explain what will be deleted and ask to confirm."""
-    store.enter_flow(turn.conversation, NAME, "confirm")
+    people.enter_flow(turn.conversation, NAME, "confirm")
     turn.say(
         turn.t("erase_confirm"),
         [turn.button("btn_erase_yes", "flow:erase:yes"), turn.button("btn_erase_no", "flow:erase:no")],
@@ -27,7 +36,7 @@ def resume(turn: Turn, value: str | None) -> None:
     if value == "yes":
         erase_contact_data(turn)
         return
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     turn.say(turn.t("erase_kept"), [turn.button("btn_menu", "cmd:menu")])
 
 
@@ -53,7 +62,7 @@ def erase_contact_data(turn: Turn) -> None:
     contact.language = None
     contact.consent_at = None
     contact.subscribed_at = None
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     escalations.hand_back_to_bot(turn.conversation)
     session.add(AuditEntry(action="erase_on_request", target_type="contact", target_id=contact.id, at=now))
     log.info("privacy.erased contact=%s", contact.id)

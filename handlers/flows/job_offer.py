@@ -8,9 +8,9 @@ for the land border (Malaysia / Brunei, or an unknown destination), so no path a
 
 from __future__ import annotations
 
-from bot import agencies, red_flags
-from bot.red_flags import SalaryRules
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.recruitment import agencies, red_flags
+from bot.recruitment.red_flags import SalaryRules
 from handlers.flows import steps
 from handlers.flows.steps import Option, Question, Script, State
 
@@ -215,14 +215,14 @@ def resume(turn: Turn, value: str | None) -> None:
 
 def finish(turn: Turn, state: State) -> None:
     """The verdict: risk level, each red flag with its legal basis, what to do next."""
-    from bot import store
+    from bot.storage import people
 
     answers = {k: str(v) for k, v in state.answers.items() if v != steps.SKIP}
     result = red_flags.assess(
         answers, set(state.extra.get("text_flags", [])),
         salary_idr=state.extra.get("salary_idr"), rules=_rules(turn),
     )
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     lines = [turn.t(f"jo_result_{result.level}")]
     if result.flags:
         lines.append(turn.t("jo_flags_head"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.inbound import Button
-from bot.turn import Turn
+from bot.chat.inbound import Button
+from bot.chat.turn import Turn
 
 NAME = "language"
 BUTTONS = (Button("Bahasa Indonesia", "lang:id"), Button("English", "lang:en"))

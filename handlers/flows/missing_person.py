@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from bot.models import CaseKind
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.storage.models import CaseKind
 from handlers.flows import reports, steps
 from handlers.flows.steps import SKIP, Option, Question, State
 

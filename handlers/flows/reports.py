@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import cases, escalations, safety, store
-from bot.models import Case, CaseKind, Priority
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.hotline import cases, escalations
+from bot.storage import people
+from bot.storage.models import Case, CaseKind, Priority
+from bot.understanding import safety
 from handlers.flows import steps
 from handlers.flows.steps import SKIP, Option, Question, Script, State
 
@@ -136,7 +138,7 @@ def declined(turn: Turn, spec: ReportSpec) -> None:
     """Nothing is kept from the flow; the person still gets the general answer and the numbers."""
     from handlers.info import answer_intent
 
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     numbers = turn.services.texts.contact_lines(spec.declined_contacts, turn.lang)
     turn.say(turn.t("report_declined", numbers=numbers))
     answer_intent(turn, spec.intent)
@@ -211,7 +213,7 @@ def submit(turn: Turn, spec: ReportSpec, state: State) -> None:
         now=turn.now,
         case_id=case.id,
     )
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     log.warning(
         "report.filed case=%s kind=%s escalation=%s new=%s priority=%s danger=%s",
         case.number, spec.kind.value, escalation.id, created, escalation.priority.value, ",".join(reasons) or "-",

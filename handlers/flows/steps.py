@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import store
-from bot.inbound import Button
-from bot.red_flags import fold
-from bot.router import FLOW_FOR_INTENT, INFORMATIONAL
-from bot.turn import Turn
+from bot.chat.inbound import Button
+from bot.chat.router import FLOW_FOR_INTENT, INFORMATIONAL
+from bot.chat.turn import Turn
+from bot.recruitment.red_flags import fold
+from bot.storage import people
 
 BACK = "__back__"  # the same value as handlers.flows.BACK (kept here to avoid an import cycle)
 SKIP = "__skip__"
@@ -141,7 +141,7 @@ def ask(turn: Turn, script: Script, state: State, q: Question, prefix: str | Non
 def begin(turn: Turn, script: Script, state: State | None = None, prefix: str | None = None) -> None:
     """Enter the flow and ask its first open question."""
     state = state or State()
-    store.enter_flow(turn.conversation, script.name, script.questions[0].key)
+    people.enter_flow(turn.conversation, script.name, script.questions[0].key)
     state.save(turn)
     advance(turn, script, state, prefix)
 
@@ -284,7 +284,7 @@ def left_for_new_request(turn: Turn, script: Script) -> bool:
         return False
     from handlers.buttons import reroute
 
-    store.leave_flow(turn.conversation)
+    people.leave_flow(turn.conversation)
     turn.say(turn.t("flow_left"))
     reroute(turn, u.intent)
     return True

@@ -6,8 +6,8 @@ the reporter can follow its status, and staff can still answer in this chat.
 
 from __future__ import annotations
 
-from bot.models import CaseKind
-from bot.turn import Turn
+from bot.chat.turn import Turn
+from bot.storage.models import CaseKind
 from handlers.flows import reports, steps
 from handlers.flows.steps import Option, Question
 

@@ -22,12 +22,12 @@ with warnings.catch_warnings():
 
 from bot.app import App, build_app
 from bot.channels.local import LocalSender
+from bot.chat.dispatch import DispatchResult
+from bot.chat.inbound import Inbound
 from bot.config import Settings
-from bot.db import transaction
-from bot.dispatch import DispatchResult
-from bot.inbound import Inbound
-from bot.models import AuditEntry, Escalation, StaffRole, utcnow
-from bot.staff import create_staff
+from bot.hotline.staff import create_staff
+from bot.storage.db import transaction
+from bot.storage.models import AuditEntry, Escalation, StaffRole, utcnow
 from bot.web.app import create_web_app
 from bot.web.server import feature_routes
 from tests.e2e.live import PASSWORD, csrf_from

@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.channels.local import LocalSender
+from bot.chat.dispatch import DispatchResult
+from bot.chat.inbound import Inbound
 from bot.config import Settings
-from bot.db import transaction
-from bot.dispatch import DispatchResult
-from bot.inbound import Inbound
-from bot.models import Escalation, StaffRole
-from bot.staff import create_staff
+from bot.hotline.staff import create_staff
+from bot.storage.db import transaction
+from bot.storage.models import Escalation, StaffRole
 from bot.web.server import build_web
 from tests.fakes.server import FakeServer
 from tests.support import free_port

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from bot.models import EscalationStatus, StaffRole
+from bot.storage.models import EscalationStatus, StaffRole
 from tests.conftest import make_settings
 from tests.e2e.live import PASSWORD, LiveServer, wait_until
 from tests.fakes import shapes

@@ -17,7 +17,7 @@ from bot.app import App, build_app
 from bot.channels.whatsapp import INBOUND_PATH
 from bot.channels.wiring import connect_channels
 from bot.config import Settings
-from bot.models import utcnow
+from bot.storage.models import utcnow
 from bot.web.app import create_web_app
 from bot.web.webhooks import webhook_routes
 from tests.fakes.server import FakeServer, free_port

@@ -1,0 +1,214 @@
+"""The one path every message takes: understand, store, route, handle, enqueue replies, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.chat.inbound import MAX_TEXT, Inbound, Reply
+from bot.chat.router import Decision, decide
+from bot.chat.turn import Services, Turn
+from bot.outbox.enqueue import enqueue
+from bot.storage import people
+from bot.storage.db import transaction
+from bot.understanding import safety
+from bot.understanding.result import Understanding
+from bot.understanding.understand import Understander, command_payload, from_payload
+
+log = logging.getLogger(__name__)
+NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+class DispatchError(Exception):
+    """The message could not be stored; the caller must not acknowledge it as handled."""
+
+
+@dataclass
+class DispatchResult:
+    replies: list[Reply]
+    stored: bool = True  # False: the database failed; replies are an emergency fallback to send directly
+    duplicate: bool = False
+    decision: Decision | None = None
+    escalated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Turn], None]
+ResolveHandler = Callable[[str], Handler]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        sessions: sessionmaker[Session],
+        understander: Understander,
+        resolve_handler: ResolveHandler,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.services = services
+        self.sessions = sessions
+        self.understander = understander
+        self.resolve_handler = resolve_handler
+        self.on_committed = on_committed
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def _lock(self, inbound: Inbound) -> asyncio.Lock:
+        # Messages of one chat are handled one at a time, in arrival order.
+        key = (inbound.channel, inbound.chat_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+    async def dispatch(self, inbound: Inbound) -> DispatchResult:
+        text = (inbound.text or "").strip()
+        if len(text) > MAX_TEXT:
+            log.warning("dispatch.text_truncated channel=%s chars=%d", inbound.channel, len(text))
+            text = text[:MAX_TEXT]
+        payload = inbound.payload or command_payload(text)
+        if payload is not None:
+            understanding = from_payload(payload, text)
+        elif text and inbound.kind == "text" and not NUMBER_CHOICE.match(text):
+            # NLU runs before the transaction opens, so a slow Rasa never holds a database lock.
+            understanding = await self.understander.understand(text)
+        else:
+            # Media, empty texts and bare numbers ("2" = a button) need no NLU; safety still looks.
+            understanding = Understanding(None, 0.0, source="none", safety=safety.check(text))
+        async with self._lock(inbound):
+            try:
+                result = await asyncio.to_thread(self._run_turn, inbound, text, payload, understanding)
+            except (OperationalError, SQLAlchemyError, OSError) as exc:
+                # The store is down: the person still gets a kind answer with the numbers to call,
+                # and the whole message goes to the log so an operator can act on it.
+                log.error(
+                    "dispatch.store_failed channel=%s chat=%s message=%s urgent=%s text=%r error=%s",
+                    inbound.channel, inbound.chat_id, inbound.message_id, understanding.safety.urgent, text, exc,
+                )
+                lang = inbound.language_hint if inbound.language_hint in ("id", "en") else "id"
+                fallback = self.services.texts.get("store_failed", lang)
+                return DispatchResult([Reply(fallback)], stored=False)
+        if result.replies or result.escalated:
+            if self.on_committed:
+                self.on_committed()
+        return result
+
+    def _run_turn(
+        self, inbound: Inbound, text: str, payload: str | None, understanding: Understanding
+    ) -> DispatchResult:
+        after_commit: list[Callable[[], Any]] = []
+        try:
+            with transaction(self.sessions) as session:
+                result = self._turn_in_transaction(session, inbound, text, payload, understanding, after_commit)
+        except IntegrityError:
+            # Another worker stored the same channel message between our check and insert.
+            log.info("dispatch.duplicate_race channel=%s message=%s", inbound.channel, inbound.message_id)
+            return DispatchResult([], duplicate=True)
+        for callback in after_commit:
+            try:
+                callback()
+            except Exception:  # a notification must never undo a stored message
+                log.exception("dispatch.after_commit_failed")
+        return result
+
+    def _turn_in_transaction(
+        self,
+        session: Session,
+        inbound: Inbound,
+        text: str,
+        payload: str | None,
+        understanding: Understanding,
+        after_commit: list[Callable[[], Any]],
+    ) -> DispatchResult:
+        if people.is_duplicate(session, inbound):
+            log.info("dispatch.duplicate channel=%s message=%s", inbound.channel, inbound.message_id)
+            return DispatchResult([], duplicate=True)
+        contact = people.get_or_create_contact(session, inbound)
+        message = people.record_inbound(session, contact, inbound, text or None)
+        conversation = people.get_conversation(session, contact)
+        people.touch(conversation, self.services.clock())
+
+        if payload is None and text:
+            payload = self._chosen_button(conversation.offered, text)
+            if payload is not None:
+                understanding = from_payload(payload, text)
+        if inbound.kind not in ("text", "button") and payload is None:
+            payload = "media:" + inbound.kind
+        settings = self.services.settings
+        decision = decide(
+            understanding,
+            state=conversation.state,
+            flow=conversation.flow,
+            payload=payload,
+            threshold=settings.nlu.confidence_threshold,
+            find_answer=self.services.find_answer,
+        )
+        message.intent = decision.intent
+        message.confidence = understanding.confidence
+        message.urgent = decision.urgent
+        message.route = decision.route[:96]
+        turn = Turn(
+            session=session,
+            services=self.services,
+            inbound=inbound,
+            contact=contact,
+            conversation=conversation,
+            understanding=understanding,
+            decision=decision,
+            text=text,
+            after_commit=after_commit,
+        )
+        self._run_handler(turn)
+        conversation.offered = [
+            {"label": b.label, "payload": b.payload} for b in (turn.replies[-1].buttons if turn.replies else ())
+        ]
+        for reply in turn.replies:
+            enqueue(session, contact, reply)
+        log.info(
+            "dispatch.handled channel=%s contact=%s intent=%s conf=%.2f urgent=%s route=%s nlu=%s replies=%d",
+            inbound.channel, contact.id, decision.intent, understanding.confidence, decision.urgent,
+            decision.route, understanding.source, len(turn.replies),
+        )
+        return DispatchResult(
+            list(turn.replies), decision=decision, escalated=decision.route == "escalate"
+        )
+
+    def _run_handler(self, turn: Turn) -> None:
+        handler = self.resolve_handler(turn.decision.route)
+        savepoint = turn.session.begin_nested()
+        try:
+            handler(turn)
+            savepoint.commit()
+        except Exception:
+            # The handler's changes are undone but the inbound message stays stored; if it was
+            # urgent, the escalation path runs again on its own so nobody in danger is lost.
+            savepoint.rollback()
+            log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, turn.contact.id)
+            turn.replies.clear()
+            turn.after_commit.clear()
+            if turn.decision.urgent and turn.decision.route != "escalate":
+                self.resolve_handler("escalate")(turn)
+            else:
+                turn.say(turn.t("handler_failed"))
+
+    @staticmethod
+    def _chosen_button(offered: list[Any], text: str) -> str | None:
+        """'2' (or the button's own label) picks from the buttons shown last time."""
+        if not offered:
+            return None
+        match = NUMBER_CHOICE.match(text)
+        if match:
+            index = int(match.group(1)) - 1
+            return offered[index]["payload"] if 0 <= index < len(offered) else None
+        lowered = text.strip().lower()
+        for button in offered:
+            if button["label"].strip().lower() == lowered:
+                return str(button["payload"])
+        return None

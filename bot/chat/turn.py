@@ -1,0 +1,67 @@
+"""Everything a handler may use for one message; handlers never see the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.answers.texts import Texts
+from bot.chat.inbound import Button, Inbound, Reply
+from bot.chat.router import Decision
+from bot.config import Settings
+from bot.storage.models import Contact, Conversation
+from bot.understanding.result import Understanding
+
+if TYPE_CHECKING:
+    from bot.answers.library import Library
+
+
+@dataclass
+class Services:
+    """Built once by the app factory and shared by every turn."""
+
+    settings: Settings
+    library: Library
+    texts: Texts
+    clock: Callable[[], datetime]
+
+    def find_answer(self, intent: str, entities: dict[str, str]) -> str | None:
+        """The id of the content item that answers `intent` (router.FindAnswer), or None."""
+        item = self.library.find(intent, entities)
+        return item.id if item else None
+
+
+@dataclass
+class Turn:
+    session: Session
+    services: Services
+    inbound: Inbound
+    contact: Contact
+    conversation: Conversation
+    understanding: Understanding
+    decision: Decision
+    text: str = ""  # the message text, stripped and length-capped by dispatch
+    replies: list[Reply] = field(default_factory=list)
+    # Work to run after the transaction commits (e.g. tell the console a new escalation exists).
+    after_commit: list[Callable[[], Any]] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.contact.language or self.services.settings.default_language
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.services.texts.get(key, self.lang, **values)
+
+    def say(self, text: str, buttons: tuple[Button, ...] | list[Button] = ()) -> None:
+        self.replies.append(Reply(text=text, buttons=tuple(buttons)))
+
+    def button(self, key: str, payload: str) -> Button:
+        return Button(self.t(key), payload)

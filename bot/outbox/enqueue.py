@@ -1,0 +1,58 @@
+"""The outbox: every reply is stored (in the message's own transaction) before it is sent."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.chat.inbound import Reply
+from bot.storage.models import Contact, Direction, Message, OutboxItem
+
+
+def enqueue(
+    session: Session,
+    contact: Contact,
+    reply: Reply,
+    *,
+    author: str = "bot",
+    extra: dict | None = None,
+) -> OutboxItem:
+    """Store a reply for `contact` as transcript message + outbox row; the sender delivers it."""
+    message = Message(
+        contact_id=contact.id,
+        direction=Direction.OUT,
+        channel=contact.channel,
+        kind="text",
+        text=reply.text,
+        author=author,
+        delivery_status="queued",
+    )
+    session.add(message)
+    session.flush()
+    item = OutboxItem(
+        contact_id=contact.id,
+        message_id=message.id,
+        channel=contact.channel,
+        chat_id=contact.external_id,
+        text=reply.text,
+        buttons=[{"label": b.label, "payload": b.payload} for b in reply.buttons],
+        extra=dict(extra or {}),
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def enqueue_raw(
+    session: Session, channel: str, chat_id: str, reply: Reply, *, extra: dict | None = None
+) -> OutboxItem:
+    """A message to a chat that is not a contact (e.g. the Telegram staff group)."""
+    item = OutboxItem(
+        channel=channel,
+        chat_id=chat_id,
+        text=reply.text,
+        buttons=[{"label": b.label, "payload": b.payload} for b in reply.buttons],
+        extra=dict(extra or {}),
+    )
+    session.add(item)
+    session.flush()
+    return item

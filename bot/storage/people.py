@@ -1,0 +1,87 @@
+"""Repository functions for people, conversations and transcripts. They never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chat.inbound import Inbound
+from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message
+
+
+def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
+    contact = session.scalars(
+        select(Contact).where(Contact.channel == inbound.channel, Contact.external_id == inbound.chat_id)
+    ).one_or_none()
+    if contact is None:
+        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
+        session.add(contact)
+        session.flush()
+    if inbound.display_name:
+        contact.display_name = inbound.display_name[:128]
+    return contact
+
+
+def is_duplicate(session: Session, inbound: Inbound) -> bool:
+    """A channel delivered this message before (webhook retries, Twilio/Telegram redelivery)."""
+    return (
+        session.scalar(
+            select(Message.id).where(
+                Message.channel == inbound.channel, Message.channel_message_id == inbound.message_id
+            )
+        )
+        is not None
+    )
+
+
+def record_inbound(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
+    message = Message(
+        contact_id=contact.id,
+        direction=Direction.IN,
+        channel=inbound.channel,
+        channel_message_id=inbound.message_id,
+        kind=inbound.kind,
+        text=text,
+        media=[
+            {"kind": m.kind, "url": m.url, "file_id": m.file_id, "content_type": m.content_type}
+            for m in inbound.media
+        ],
+        created_at=inbound.received_at,
+    )
+    session.add(message)
+    contact.last_inbound_at = inbound.received_at
+    session.flush()
+    return message
+
+
+def get_conversation(session: Session, contact: Contact) -> Conversation:
+    conversation = session.scalars(
+        select(Conversation).where(Conversation.contact_id == contact.id)
+    ).one_or_none()
+    if conversation is None:
+        conversation = Conversation(contact_id=contact.id, state=ConversationState.IDLE, answers={}, offered=[])
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def enter_flow(conversation: Conversation, flow: str, step: str, answers: dict | None = None) -> None:
+    conversation.state = ConversationState.IN_FLOW
+    conversation.flow = flow
+    conversation.step = step
+    conversation.answers = dict(answers or {})
+    conversation.reminded_at = None
+
+
+def leave_flow(conversation: Conversation) -> None:
+    if conversation.state is ConversationState.IN_FLOW:
+        conversation.state = ConversationState.IDLE
+    conversation.flow = None
+    conversation.step = None
+    conversation.answers = {}
+
+
+def touch(conversation: Conversation, now: datetime) -> None:
+    conversation.last_activity_at = now
