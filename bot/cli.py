@@ -1,4 +1,4 @@
-"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content (CONTRACTS §6)."""
+"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content (the command table in README.md)."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
                 "intent": decision.intent or "out_of_scope",
                 "confidence": round(understanding.confidence, 4),
                 "urgent": decision.urgent,
-                "route": decision.route,
+                "route": str(decision.route),
                 "entities": [e.as_json() for e in understanding.entities],
                 "nlu": "rasa" if understanding.source == "rasa" else "degraded",
             }

@@ -2,67 +2,51 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from bot.chat.router import route_for_intent
+from bot.chat.payload import AskIntent, ChooseLanguage, Command, FlowAnswer, MediaSent, Payload, ShowAnswer
 from bot.chat.turn import Turn
+from bot.storage import people
 from bot.storage.models import ConversationState
 from handlers import escalation, flows, info, media, menu
 from handlers.flows import language
 
+# While staff hold the chat, only these commands act; everything else reaches staff.
+_COMMANDS_WITH_STAFF = frozenset({"end_staff", "erase"})
 
-def pressed(turn: Turn) -> None:
+
+def pressed(turn: Turn, payload: Payload) -> None:
     """Act on the payload of a button or command."""
-    payload = turn.decision.route.split(":", 1)[1]
-    kind, _, rest = payload.partition(":")
     conversation = turn.conversation
-
-    if conversation.state is ConversationState.WITH_STAFF and payload not in ("cmd:end_staff", "cmd:erase"):
+    if conversation.state is ConversationState.WITH_STAFF and not (
+        isinstance(payload, Command) and payload.name in _COMMANDS_WITH_STAFF
+    ):
         escalation.with_staff(turn)
         return
-    if kind == "intent":
-        reroute(turn, rest)
-    elif kind == "answer":
-        item_id, _, part = rest.rpartition(":")
-        info.send_part(turn, item_id, int(part) if part.isdigit() else 0)
-    elif kind == "flow":
-        name, _, value = rest.partition(":")
-        flows.run(turn, name, value or None)
-    elif kind == "lang":
-        language.choose(turn, rest)
-    elif kind == "media":
-        if conversation.state is ConversationState.IN_FLOW and conversation.flow:
-            flows.run(turn, conversation.flow, None)
-        else:
-            media.media(turn)
-    elif kind == "cmd":
-        command(turn, rest)
-    else:
-        menu.show_menu(turn)
-
-
-def reroute(turn: Turn, intent: str) -> None:
-    """A button that names an intent behaves exactly like a confident message of that intent."""
-    from handlers.registry import resolve_handler
-
-    understanding = dataclasses.replace(turn.understanding, intent=intent, confidence=1.0)
-    route = (
-        "escalate" if intent == "emergency" else route_for_intent(understanding, turn.services.find_answer)
-    )
-    turn.understanding = understanding
-    # "I am in danger now" pressed: as urgent as the safety rules firing.
-    urgent = turn.decision.urgent or intent == "emergency"
-    turn.decision = dataclasses.replace(turn.decision, intent=intent, route=route, urgent=urgent)
-    resolve_handler(route)(turn)
+    match payload:
+        case AskIntent(intent):
+            # A button that names an intent behaves exactly like a confident message of that intent.
+            turn.follow(intent)
+        case ShowAnswer(item_id, part):
+            info.send_part(turn, item_id, part)
+        case FlowAnswer(flow):
+            flows.run(turn, flow, payload if payload.choice is not None else None)
+        case ChooseLanguage(code):
+            language.choose(turn, code)
+        case MediaSent():
+            if conversation.state is ConversationState.IN_FLOW and conversation.flow:
+                flows.run(turn, conversation.flow, None)
+            else:
+                media.media(turn)
+        case Command(name):
+            command(turn, name)
 
 
 def command(turn: Turn, name: str) -> None:
-    if name in ("menu",):
+    if name == "menu":
         if turn.conversation.state is ConversationState.IN_FLOW:
-            flows.store.leave_flow(turn.conversation)
+            people.leave_flow(turn.conversation)
         menu.show_menu(turn)
     elif name == "start":
-        flows.store.leave_flow(turn.conversation)
+        people.leave_flow(turn.conversation)
         menu.welcome(turn)
     elif name == "language":
         turn.say(turn.t("choose_language"), list(language.BUTTONS))
@@ -76,9 +60,9 @@ def command(turn: Turn, name: str) -> None:
         turn.say(
             turn.t("report_choose"),
             [
-                turn.button("btn_report_missing", "intent:report_missing_person"),
-                turn.button("btn_report_trafficking", "intent:report_trafficking"),
-                turn.button("menu_human", "intent:request_human"),
+                turn.button("btn_report_missing", AskIntent("report_missing_person")),
+                turn.button("btn_report_trafficking", AskIntent("report_trafficking")),
+                turn.button("menu_human", AskIntent("request_human")),
             ],
         )
     else:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.chat.router import ALL_INTENTS
+from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
+from bot.understanding.intents import GUESSABLE
 from handlers.menu import menu_buttons
 
-# Intents worth offering as "did you mean"; small talk is never a useful guess.
-_GUESSABLE = ALL_INTENTS - {"greet", "goodbye", "thank_you", "affirm", "deny", "out_of_scope", "ask_menu", "emergency"}
 _MIN_GUESS = 0.15
 
 
@@ -25,25 +24,25 @@ def clarify(turn: Turn) -> None:
         conversation.clarify_count = 0
         turn.say(
             turn.t("clarify_offer_human"),
-            [turn.button("menu_human", "intent:request_human"), turn.button("btn_menu", "cmd:menu")],
+            [turn.button("menu_human", AskIntent("request_human")), turn.button("btn_menu", Command("menu"))],
         )
         return
     guesses = [
         name for name, confidence in turn.understanding.ranking[:4]
-        if name in _GUESSABLE and confidence >= _MIN_GUESS
+        if name in GUESSABLE and confidence >= _MIN_GUESS
     ][:3]
     maybe_danger = any(
         name == "emergency" and confidence >= _MIN_GUESS for name, confidence in turn.understanding.ranking[:3]
     )
     if maybe_danger:
         # Rasa half-thinks this is an emergency: ask, with the numbers, and a one-tap way to staff.
-        buttons = [turn.button("intent.emergency", "intent:emergency")]
-        buttons += [turn.button(f"intent.{name}", f"intent:{name}") for name in guesses[:2]]
-        buttons.append(turn.button("btn_menu", "cmd:menu"))
+        buttons = [turn.button("intent.emergency", AskIntent("emergency"))]
+        buttons += [turn.button(f"intent.{name}", AskIntent(name)) for name in guesses[:2]]
+        buttons.append(turn.button("btn_menu", Command("menu")))
         turn.say(turn.t("clarify_danger"), buttons)
     elif guesses:
-        buttons = [turn.button(f"intent.{name}", f"intent:{name}") for name in guesses]
-        buttons.append(turn.button("btn_menu", "cmd:menu"))
+        buttons = [turn.button(f"intent.{name}", AskIntent(name)) for name in guesses]
+        buttons.append(turn.button("btn_menu", Command("menu")))
         turn.say(turn.t("clarify_guess"), buttons)
     else:
         turn.say(turn.t("clarify_menu"), menu_buttons(turn))

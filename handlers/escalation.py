@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from bot.chat.payload import Command
 from bot.chat.turn import Turn
 from bot.hotline import escalations
 from bot.storage.models import EscalationStatus, Priority
+from handlers.flows.reports import file_in_progress
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +21,6 @@ def escalate(turn: Turn) -> None:
     case = None
     if urgent and turn.conversation.flow:
         # A report in progress is filed (urgent) with what was already answered, never dropped.
-        from handlers.flows.reports import file_in_progress
-
         case = file_in_progress(turn, turn.understanding.safety.reasons)
     escalation, created = escalations.open_escalation(
         turn.session, turn.contact, priority=priority, reason=reason, now=turn.now,
@@ -35,11 +35,11 @@ def escalate(turn: Turn) -> None:
         text = turn.t("escalation_urgent")
         if case is not None:
             text = f"{turn.t('report_filed_on_urgent', number=case.number)}\n\n{text}"
-        turn.say(text, [turn.button("btn_end_staff", "cmd:end_staff")])
+        turn.say(text, [turn.button("btn_end_staff", Command("end_staff"))])
     elif created:
-        turn.say(turn.t("escalation_normal"), [turn.button("btn_end_staff", "cmd:end_staff")])
+        turn.say(turn.t("escalation_normal"), [turn.button("btn_end_staff", Command("end_staff"))])
     else:
-        turn.say(turn.t("escalation_exists"), [turn.button("btn_end_staff", "cmd:end_staff")])
+        turn.say(turn.t("escalation_exists"), [turn.button("btn_end_staff", Command("end_staff"))])
 
 
 def _reason(turn: Turn) -> str:
@@ -64,7 +64,7 @@ def with_staff(turn: Turn) -> None:
         return
     if escalation.status is EscalationStatus.OPEN and not turn.conversation.answers.get("acked"):
         turn.conversation.answers = {"acked": True}
-        turn.say(turn.t("staff_ack"), [turn.button("btn_end_staff", "cmd:end_staff")])
+        turn.say(turn.t("staff_ack"), [turn.button("btn_end_staff", Command("end_staff"))])
 
 
 def end_staff(turn: Turn) -> None:
@@ -82,4 +82,4 @@ def end_staff(turn: Turn) -> None:
         escalation.outcome = "ended_by_person"
     escalations.hand_back_to_bot(turn.conversation)
     turn.conversation.answers = {}
-    turn.say(turn.t("back_to_bot"), [turn.button("btn_menu", "cmd:menu")])
+    turn.say(turn.t("back_to_bot"), [turn.button("btn_menu", Command("menu"))])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.inbound import Button
+from bot.chat.payload import AskIntent, Command, ShowAnswer
 from bot.chat.turn import Turn
 from handlers.menu import show_menu
 
@@ -17,22 +18,22 @@ def send_part(turn: Turn, item_id: str, part: int) -> None:
     rendered = library.render(item, turn.lang, part)
     buttons = []
     if rendered.has_more:
-        buttons.append(turn.button("btn_next", f"answer:{item.id}:{rendered.part + 1}"))
+        buttons.append(turn.button("btn_next", ShowAnswer(item.id, rendered.part + 1)))
     else:
         # After the last part, offer the related answers the content team linked (see_also).
         for other_id in item.see_also[:3]:
             other = library.get(other_id)
             if other is not None:
-                buttons.append(Button(other.title[turn.lang], f"answer:{other.id}:0"))
-    buttons.append(turn.button("btn_menu", "cmd:menu"))
-    buttons.append(turn.button("menu_human", "intent:request_human"))
+                buttons.append(Button(other.title[turn.lang], str(ShowAnswer(other.id))))
+    buttons.append(turn.button("btn_menu", Command("menu")))
+    buttons.append(turn.button("menu_human", AskIntent("request_human")))
     turn.say(rendered.text, buttons)
 
 
-def answer(turn: Turn) -> None:
+def answer(turn: Turn, content_id: str) -> None:
     """Answer an informational question with its content item."""
     turn.conversation.clarify_count = 0
-    send_part(turn, turn.decision.route.split(":", 1)[1], 0)
+    send_part(turn, content_id, 0)
 
 
 def answer_intent(turn: Turn, intent: str) -> None:

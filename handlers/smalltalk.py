@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
 from handlers.menu import menu_buttons, show_menu, welcome
 
@@ -15,9 +16,9 @@ def smalltalk(turn: Turn) -> None:
     elif intent == "goodbye":
         turn.say(turn.t("goodbye"))
     elif intent == "thank_you":
-        turn.say(turn.t("thank_you"), [turn.button("btn_menu", "cmd:menu")])
+        turn.say(turn.t("thank_you"), [turn.button("btn_menu", Command("menu"))])
     elif intent == "bot_challenge":
-        turn.say(turn.t("bot_challenge"), [turn.button("menu_human", "intent:request_human")])
+        turn.say(turn.t("bot_challenge"), [turn.button("menu_human", AskIntent("request_human"))])
     elif intent == "out_of_scope":
         turn.say(turn.t("out_of_scope"), menu_buttons(turn))
     elif intent in ("affirm", "deny"):

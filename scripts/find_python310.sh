@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Print the path of a working Python 3.10 interpreter for the Rasa environment.
-# Order (CONTRACTS.md §1): $RASA_PYTHON, python3.10 on PATH, pyenv's 3.10.
+# Order (README, "Two commands"): $RASA_PYTHON, python3.10 on PATH, pyenv's 3.10.
 # Exit 0 with the path on stdout; exit 2 with one sentence on stderr when none is found.
 set -u
 

@@ -36,3 +36,13 @@ nlu_fingerprint() {
         done | sha256sum | cut -d' ' -f1
     )
 }
+
+# Threads. TensorFlow sizes its inter-op and intra-op pools to the core count each, and BLAS adds
+# its own; on a 2-core machine those pools fight (a first training spent two thirds of its CPU in
+# the kernel). One intra-op pool of one thread per core, one inter-op thread, single-threaded BLAS.
+_cores="$(nproc 2>/dev/null || echo 2)"
+export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-$_cores}"
+export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Feed the NLU held-out set through the bot's triage command and score it.
 
-The triage command (CONTRACTS.md §3) reads one message per line on stdin and writes one
+The triage command (`python -m bot triage`, see README) reads one message per line on stdin and writes one
 JSON object per line: {"text", "intent", "confidence", "urgent", "route", "entities", "nlu"}.
 
 Prints intent accuracy, macro-F1, urgent recall (emergency messages marked urgent) and the

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,18 +11,21 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.chat import payload as payloads
 from bot.chat.inbound import MAX_TEXT, Inbound, Reply
-from bot.chat.router import Decision, decide
+from bot.chat.payload import AskIntent, Command, MediaSent, Payload
+from bot.chat.router import Decision, Route, decide, decide_followed
 from bot.chat.turn import Services, Turn
 from bot.outbox.enqueue import enqueue
 from bot.storage import people
 from bot.storage.db import transaction
 from bot.understanding import safety
 from bot.understanding.result import Understanding
-from bot.understanding.understand import Understander, command_payload, from_payload
+from bot.understanding.understand import Understander, from_button
 
 log = logging.getLogger(__name__)
-NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+# A handler may hand the turn on (Turn.follow) this many times; more would be a loop.
+MAX_FOLLOWS = 2
 
 
 class DispatchError(Exception):
@@ -41,7 +43,7 @@ class DispatchResult:
 
 
 Handler = Callable[[Turn], None]
-ResolveHandler = Callable[[str], Handler]
+ResolveHandler = Callable[[Route], Handler]
 
 
 class Dispatcher:
@@ -73,10 +75,10 @@ class Dispatcher:
         if len(text) > MAX_TEXT:
             log.warning("dispatch.text_truncated channel=%s chars=%d", inbound.channel, len(text))
             text = text[:MAX_TEXT]
-        payload = inbound.payload or command_payload(text)
+        payload = self._pressed(inbound, text)
         if payload is not None:
-            understanding = from_payload(payload, text)
-        elif text and inbound.kind == "text" and not NUMBER_CHOICE.match(text):
+            understanding = from_button(_asked_intent(payload), text)
+        elif text and inbound.kind == "text" and payloads.numbered_choice(text) is None:
             # NLU runs before the transaction opens, so a slow Rasa never holds a database lock.
             understanding = await self.understander.understand(text)
         else:
@@ -101,7 +103,7 @@ class Dispatcher:
         return result
 
     def _run_turn(
-        self, inbound: Inbound, text: str, payload: str | None, understanding: Understanding
+        self, inbound: Inbound, text: str, payload: Payload | None, understanding: Understanding
     ) -> DispatchResult:
         after_commit: list[Callable[[], Any]] = []
         try:
@@ -123,7 +125,7 @@ class Dispatcher:
         session: Session,
         inbound: Inbound,
         text: str,
-        payload: str | None,
+        payload: Payload | None,
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
     ) -> DispatchResult:
@@ -138,9 +140,9 @@ class Dispatcher:
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
             if payload is not None:
-                understanding = from_payload(payload, text)
+                understanding = from_button(_asked_intent(payload), text)
         if inbound.kind not in ("text", "button") and payload is None:
-            payload = "media:" + inbound.kind
+            payload = MediaSent(inbound.kind)
         settings = self.services.settings
         decision = decide(
             understanding,
@@ -153,7 +155,7 @@ class Dispatcher:
         message.intent = decision.intent
         message.confidence = understanding.confidence
         message.urgent = decision.urgent
-        message.route = decision.route[:96]
+        message.route = str(decision.route)[:96]
         turn = Turn(
             session=session,
             services=self.services,
@@ -177,14 +179,13 @@ class Dispatcher:
             decision.route, understanding.source, len(turn.replies),
         )
         return DispatchResult(
-            list(turn.replies), decision=decision, escalated=decision.route == "escalate"
+            list(turn.replies), decision=decision, escalated=decision.escalates
         )
 
     def _run_handler(self, turn: Turn) -> None:
-        handler = self.resolve_handler(turn.decision.route)
         savepoint = turn.session.begin_nested()
         try:
-            handler(turn)
+            self._handle(turn)
             savepoint.commit()
         except Exception:
             # The handler's changes are undone but the inbound message stays stored; if it was
@@ -193,22 +194,55 @@ class Dispatcher:
             log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, turn.contact.id)
             turn.replies.clear()
             turn.after_commit.clear()
-            if turn.decision.urgent and turn.decision.route != "escalate":
-                self.resolve_handler("escalate")(turn)
+            turn.followed_intent = None
+            if turn.decision.urgent and not turn.decision.escalates:
+                _, turn.decision = decide_followed(
+                    turn.understanding, "emergency", urgent=True, find_answer=self.services.find_answer
+                )
+                self.resolve_handler(turn.decision.route)(turn)
             else:
                 turn.say(turn.t("handler_failed"))
 
+    def _handle(self, turn: Turn) -> None:
+        """Run the decision's handler, and the decisions a handler hands on with Turn.follow."""
+        self.resolve_handler(turn.decision.route)(turn)
+        for _ in range(MAX_FOLLOWS):
+            intent, turn.followed_intent = turn.followed_intent, None
+            if intent is None:
+                return
+            turn.understanding, turn.decision = decide_followed(
+                turn.understanding, intent, urgent=turn.decision.urgent, find_answer=self.services.find_answer
+            )
+            self.resolve_handler(turn.decision.route)(turn)
+        if turn.followed_intent is not None:
+            log.error("dispatch.follow_loop intent=%s contact=%s", turn.followed_intent, turn.contact.id)
+            turn.followed_intent = None
+
     @staticmethod
-    def _chosen_button(offered: list[Any], text: str) -> str | None:
+    def _pressed(inbound: Inbound, text: str) -> Payload | None:
+        """The button pressed or command typed, parsed once; unknown button data shows the menu."""
+        if inbound.payload:
+            payload = payloads.parse(inbound.payload)
+            if payload is None:
+                log.warning("dispatch.unknown_payload channel=%s data=%r", inbound.channel, inbound.payload[:64])
+                return Command("menu")
+            return payload
+        return payloads.typed_command(text)
+
+    @staticmethod
+    def _chosen_button(offered: list[Any], text: str) -> Payload | None:
         """'2' (or the button's own label) picks from the buttons shown last time."""
         if not offered:
             return None
-        match = NUMBER_CHOICE.match(text)
-        if match:
-            index = int(match.group(1)) - 1
-            return offered[index]["payload"] if 0 <= index < len(offered) else None
+        index = payloads.numbered_choice(text)
+        if index is not None:
+            return payloads.parse(offered[index]["payload"]) if 0 <= index < len(offered) else None
         lowered = text.strip().lower()
         for button in offered:
             if button["label"].strip().lower() == lowered:
-                return str(button["payload"])
+                return payloads.parse(str(button["payload"]))
         return None
+
+
+def _asked_intent(payload: Payload) -> str | None:
+    return payload.intent if isinstance(payload, AskIntent) else None

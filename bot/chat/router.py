@@ -3,47 +3,79 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.chat.payload import Payload
 from bot.storage.models import ConversationState
+from bot.understanding.intents import FLOW_FOR_INTENT, Kind, kind_of
 from bot.understanding.result import Understanding
 
-SMALLTALK = frozenset(
-    {"greet", "goodbye", "thank_you", "affirm", "deny", "bot_challenge", "out_of_scope", "ask_menu"}
-)
-# Intents answered from the curated content library (content/answers).
-INFORMATIONAL = frozenset(
-    {
-        "ask_procedure", "ask_documents", "ask_costs", "ask_visa", "ask_scam_signs",
-        "ask_destination_info", "ask_worker_rights", "ask_legal_aid", "ask_victim_rights",
-        "ask_contacts",
-    }
-)
-# Intents that start a guided conversation (handlers/flows).
-FLOW_FOR_INTENT = {
-    "change_language": "language",
-    "check_job_offer": "job_offer",
-    "check_agency": "agency_check",
-    "report_missing_person": "missing_person",
-    "report_trafficking": "trafficking_report",
-    "check_case_status": "case_status",
-    "subscribe_updates": "subscription",
-    "unsubscribe_updates": "subscription",
-}
-ALL_INTENTS = SMALLTALK | INFORMATIONAL | frozenset(FLOW_FOR_INTENT) | {"emergency", "request_human"}
+
+# Routes. str(route) is the name `python -m bot triage` prints and the transcript stores:
+# answer:<content_id> | flow:<name> | escalate | clarify | smalltalk, and internally
+# staff (a person is answering) and button:<payload> (a pressed button or typed command).
+@dataclass(frozen=True)
+class Answer:
+    content_id: str
+
+    def __str__(self) -> str:
+        return f"answer:{self.content_id}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+
+    def __str__(self) -> str:
+        return f"flow:{self.name}"
+
+
+@dataclass(frozen=True)
+class Pressed:
+    payload: Payload
+
+    def __str__(self) -> str:
+        return f"button:{self.payload}"
+
+
+@dataclass(frozen=True)
+class Escalate:
+    def __str__(self) -> str:
+        return "escalate"
+
+
+@dataclass(frozen=True)
+class Clarify:
+    def __str__(self) -> str:
+        return "clarify"
+
+
+@dataclass(frozen=True)
+class Smalltalk:
+    def __str__(self) -> str:
+        return "smalltalk"
+
+
+@dataclass(frozen=True)
+class WithStaff:
+    def __str__(self) -> str:
+        return "staff"
+
+
+Route = Answer | Flow | Pressed | Escalate | Clarify | Smalltalk | WithStaff
 
 
 @dataclass(frozen=True)
 class Decision:
-    """intent: the table's intent (or None); route: what runs next.
-
-    Routes: answer:<content_id> | flow:<name> | escalate | clarify | smalltalk (CONTRACTS §3), and
-    internally staff (a person is answering), button:<payload> (a pressed button or command).
-    """
+    """intent: an intent of the catalogue (or None); urgent: goes to the hotline as urgent."""
 
     intent: str | None
     urgent: bool
-    route: str
+    route: Route
+
+    @property
+    def escalates(self) -> bool:
+        return isinstance(self.route, Escalate)
 
 
 FindAnswer = Callable[[str, dict[str, str]], "str | None"]
@@ -54,7 +86,7 @@ def decide(
     *,
     state: ConversationState = ConversationState.IDLE,
     flow: str | None = None,
-    payload: str | None = None,
+    payload: Payload | None = None,
     threshold: float,
     find_answer: FindAnswer,
 ) -> Decision:
@@ -66,27 +98,40 @@ def decide(
     intent = "emergency" if urgent else understanding.intent
     # Safety first: an urgent message escalates from any state, even mid-flow or mid-button.
     if urgent and state is not ConversationState.WITH_STAFF:
-        return Decision("emergency", True, "escalate")
+        return Decision("emergency", True, Escalate())
     if payload is not None:
-        return Decision(intent, urgent, f"button:{payload}")
+        return Decision(intent, urgent, Pressed(payload))
     if state is ConversationState.WITH_STAFF:
-        return Decision(intent, urgent, "staff")
-    if in_flow:
-        # The flow reads the answer itself; it may hand a clear new request back to the router.
-        return Decision(intent, urgent, f"flow:{flow}")
+        return Decision(intent, urgent, WithStaff())
+    if in_flow and flow:
+        # The flow reads the answer itself; it may hand a clear new request back to dispatch.
+        return Decision(intent, urgent, Flow(flow))
     if intent is None or understanding.confidence < threshold:
-        return Decision(intent or "out_of_scope", False, "clarify")
+        return Decision(intent or "out_of_scope", False, Clarify())
     return Decision(intent, False, route_for_intent(understanding, find_answer))
 
 
-def route_for_intent(understanding: Understanding, find_answer: FindAnswer) -> str:
+def decide_followed(
+    understanding: Understanding, intent: str, *, urgent: bool, find_answer: FindAnswer
+) -> tuple[Understanding, Decision]:
+    """A handler asked to treat this turn as a confident request for `intent` (a button naming an
+    intent, or a clear new request typed mid-flow): the understanding and decision to run next."""
+    followed = replace(understanding, intent=intent, confidence=1.0)
+    # "I am in danger now" pressed: as urgent as the safety rules firing.
+    urgent = urgent or intent == "emergency"
+    route = Escalate() if intent == "emergency" else route_for_intent(followed, find_answer)
+    return followed, Decision(intent, urgent, route)
+
+
+def route_for_intent(understanding: Understanding, find_answer: FindAnswer) -> Route:
     intent = understanding.intent or "out_of_scope"
-    if intent == "request_human":
-        return "escalate"
-    if intent in FLOW_FOR_INTENT:
-        return f"flow:{FLOW_FOR_INTENT[intent]}"
-    if intent in INFORMATIONAL:
+    kind = kind_of(intent)
+    if kind is Kind.HUMAN:
+        return Escalate()
+    if kind is Kind.FLOW:
+        return Flow(FLOW_FOR_INTENT[intent])
+    if kind is Kind.ANSWER:
         entities = {e.entity: e.value for e in understanding.entities}
         item = find_answer(intent, entities)
-        return f"answer:{item}" if item else "clarify"
-    return "smalltalk"
+        return Answer(item) if item else Clarify()
+    return Smalltalk()

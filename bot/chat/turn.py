@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.answers.texts import Texts
 from bot.chat.inbound import Button, Inbound, Reply
+from bot.chat.payload import Payload
 from bot.chat.router import Decision
 from bot.config import Settings
 from bot.storage.models import Contact, Conversation
@@ -48,6 +49,8 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     # Work to run after the transaction commits (e.g. tell the console a new escalation exists).
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
+    # Set by follow(): dispatch routes the turn again as a request for this intent.
+    followed_intent: str | None = None
 
     @property
     def lang(self) -> str:
@@ -63,5 +66,13 @@ class Turn:
     def say(self, text: str, buttons: tuple[Button, ...] | list[Button] = ()) -> None:
         self.replies.append(Reply(text=text, buttons=tuple(buttons)))
 
-    def button(self, key: str, payload: str) -> Button:
-        return Button(self.t(key), payload)
+    def button(self, key: str, payload: Payload) -> Button:
+        return Button(self.t(key), str(payload))
+
+    def follow(self, intent: str) -> None:
+        """Hand the turn back to dispatch as a confident request for `intent`.
+
+        A handler never calls the router or another route's handler itself: a button naming an
+        intent, or a clear new request typed mid-flow, is routed by dispatch like any message.
+        """
+        self.followed_intent = intent

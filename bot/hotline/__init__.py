@@ -1,1 +1,4 @@
-"""hotline"""
+"""The human side: escalations, the staff queue, cases, SLA, staff accounts, staff group, audit.
+
+May import: storage, outbox, answers (texts), config. Never handlers or the console: both call in.
+"""

@@ -1,1 +1,4 @@
-"""jobs"""
+"""Periodic work on the one shared scheduler: flow reminders, retention, safety tips.
+
+May import: storage, outbox, answers, config.
+"""

@@ -13,27 +13,6 @@ from bot.understanding.result import Entity, Understanding
 
 log = logging.getLogger(__name__)
 
-# Commands work on every channel (a WhatsApp user may type /menu too). Values are button payloads.
-COMMANDS = {
-    "/start": "cmd:start",
-    "/menu": "cmd:menu",
-    "/help": "cmd:menu",
-    "/bantuan": "cmd:menu",
-    "/bahasa": "cmd:language",
-    "/language": "cmd:language",
-    "/lapor": "cmd:report",
-    "/report": "cmd:report",
-    "/status": "intent:check_case_status",
-    "/cek": "intent:check_job_offer",
-    "/check": "intent:check_job_offer",
-    "/hapus": "cmd:erase",
-    "/delete": "cmd:erase",
-    "/batal": "cmd:cancel",
-    "/cancel": "cmd:cancel",
-    "/petugas": "intent:request_human",
-    "/selesai": "cmd:end_staff",
-}
-
 CASE_ID = re.compile(r"\bKB[-\s]?(\d{4})[-\s]?(\d{1,6})\b", re.IGNORECASE)
 
 # Degraded mode only: a few unmistakable words, so the bot stays polite while Rasa is down.
@@ -45,14 +24,6 @@ _DEGRADED_KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def command_payload(text: str | None) -> str | None:
-    """The payload of a typed command such as /menu (also /menu@BotName), else None."""
-    if not text or not text.startswith("/"):
-        return None
-    word = text.split()[0].split("@")[0].lower()
-    return COMMANDS.get(word)
-
-
 def case_id_entity(text: str) -> Entity | None:
     match = CASE_ID.search(text)
     if not match:
@@ -60,12 +31,10 @@ def case_id_entity(text: str) -> Entity | None:
     return Entity("case_id", f"KB-{match.group(1)}-{int(match.group(2)):06d}", match.group(0))
 
 
-def from_payload(payload: str, text: str | None = None) -> Understanding:
-    """A pressed button (or typed command) needs no NLU."""
-    verdict = safety.check(text) if text else safety.check("")
-    if payload.startswith("intent:"):
-        return Understanding(payload.split(":", 1)[1], 1.0, source="button", safety=verdict)
-    return Understanding(None, 1.0, source="button", safety=verdict)
+def from_button(intent: str | None, text: str | None = None) -> Understanding:
+    """A pressed button (or typed command) needs no NLU; `intent` is the one the button names."""
+    verdict = safety.check(text or "")
+    return Understanding(intent, 1.0, source="button", safety=verdict)
 
 
 def degraded(text: str, verdict: safety.SafetyVerdict) -> Understanding:

@@ -1,9 +1,9 @@
 """Guided conversations. Their state (flow, step, answers) lives in the conversations table.
 
-A flow is a module with `NAME`, `start(turn)` and `resume(turn, value)`: `value` is the data of a
-pressed button (or a typed number), or None when the person typed free text (read `turn.text`).
-Register it in FLOWS below. The engine handles cancel and menu at every step; a flow handles
-"kembali"/back itself (value BACK).
+A flow is a module with `NAME`, `start(turn)` and `resume(turn, answer)`: `answer` is the pressed
+button of the flow (a FlowAnswer, also for a typed number), or None when the person typed free text
+(read `turn.text`). Register it in FLOWS below. The engine handles cancel and menu at every step; a
+flow handles "kembali"/back itself (FlowAnswer.back).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from types import ModuleType
 
+from bot.chat.payload import BACK, FlowAnswer
 from bot.chat.turn import Turn
 from bot.storage import people
 from bot.storage.models import ConversationState
@@ -24,8 +25,9 @@ from handlers.flows import (
     subscription,
     trafficking_report,
 )
+from handlers.info import answer_intent
+from handlers.menu import menu_buttons, show_menu
 
-BACK = "__back__"
 CANCEL_WORDS = re.compile(r"^\s*(batal|batalkan|cancel|stop|berhenti|tak jadi|gak jadi|ga jadi|nggak jadi)\s*[.!]*\s*$", re.I)
 BACK_WORDS = re.compile(r"^\s*(kembali|balik|back|sebelumnya|mundur)\s*[.!]*\s*$", re.I)
 MENU_WORDS = re.compile(r"^\s*(menu|menu utama|main menu)\s*[.!]*\s*$", re.I)
@@ -53,17 +55,12 @@ def in_flow(turn: Turn, name: str) -> bool:
 
 def cancel(turn: Turn) -> None:
     """Leave any flow and say so."""
-    from handlers.menu import menu_buttons
-
     people.leave_flow(turn.conversation)
     turn.say(turn.t("flow_cancelled"), menu_buttons(turn))
 
 
-def run(turn: Turn, name: str, value: str | None = None) -> None:
+def run(turn: Turn, name: str, answer: FlowAnswer | None = None) -> None:
     """Start flow `name`, or feed it this message if the person is already in it."""
-    from handlers.info import answer_intent
-    from handlers.menu import show_menu
-
     module = FLOWS.get(name)
     if module is None:
         # A flow not built yet falls back to its general content answer.
@@ -72,7 +69,7 @@ def run(turn: Turn, name: str, value: str | None = None) -> None:
     if not in_flow(turn, name):
         module.start(turn)
         return
-    if value is None:
+    if answer is None:
         if CANCEL_WORDS.match(turn.text):
             cancel(turn)
             return
@@ -81,5 +78,5 @@ def run(turn: Turn, name: str, value: str | None = None) -> None:
             show_menu(turn)
             return
         if BACK_WORDS.match(turn.text):
-            value = BACK
-    module.resume(turn, value)
+            answer = FlowAnswer(name, BACK)
+    module.resume(turn, answer)

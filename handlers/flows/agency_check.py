@@ -7,12 +7,13 @@ to BP3MI (its number is shown only when the deployment configured it).
 
 from __future__ import annotations
 
+from bot.chat.payload import AskIntent, Command, FlowAnswer, ShowAnswer
 from bot.chat.turn import Turn
 from bot.hotline.cases import local_date
 from bot.recruitment import agencies
 from bot.storage import people
 from bot.storage.models import Agency, AgencyStatus
-from handlers.flows.steps import BACK, MEDIA_KINDS
+from handlers.flows.steps import MEDIA_KINDS
 
 NAME = "agency_check"
 ASK = "name"
@@ -32,18 +33,18 @@ def start(turn: Turn) -> None:
     people.enter_flow(turn.conversation, NAME, ASK)
     turn.say(
         turn.t("agency_ask_name"),
-        [turn.button("agency_btn_how", "answer:check_agency_how:0"), turn.button("btn_cancel", "cmd:cancel")],
+        [turn.button("agency_btn_how", ShowAnswer("check_agency_how", 0)), turn.button("btn_cancel", Command("cancel"))],
     )
 
 
-def resume(turn: Turn, value: str | None) -> None:
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
     if turn.conversation.flow != NAME or turn.conversation.step != ASK:
         start(turn)
         return
     text = turn.text.strip()
-    if value is not None or turn.inbound.kind in MEDIA_KINDS or not text:
-        prefix = turn.t("flow_at_first") if value == BACK else turn.t("agency_need_text")
-        turn.say(f"{prefix}\n\n{turn.t('agency_ask_name')}", [turn.button("btn_cancel", "cmd:cancel")])
+    if answer is not None or turn.inbound.kind in MEDIA_KINDS or not text:
+        prefix = turn.t("flow_at_first") if answer is not None and answer.back else turn.t("agency_need_text")
+        turn.say(f"{prefix}\n\n{turn.t('agency_ask_name')}", [turn.button("btn_cancel", Command("cancel"))])
         return
     # Asked for a name, the whole message is the best guess; "namanya PT X" also tries "PT X".
     answer(turn, [text[:MAX_NAME], turn.understanding.entity("agency"), *agencies.names_in(text)])
@@ -55,12 +56,12 @@ def answer(turn: Turn, candidates: list[str | None]) -> None:
     found = agencies.lookup_any(turn.session, candidates)
     name = found.query
     bp3mi = turn.services.texts.contact_line("bp3mi_kalbar", turn.lang)
-    buttons = [turn.button("agency_btn_again", "intent:check_agency"), turn.button("btn_menu", "cmd:menu")]
+    buttons = [turn.button("agency_btn_again", AskIntent("check_agency")), turn.button("btn_menu", Command("menu"))]
     if found.match is not None:
         agency = found.match
         text = _known(turn, agency)
         if agency.status is not AgencyStatus.ACTIVE:
-            buttons.insert(0, turn.button("jo_btn_report", "intent:report_trafficking"))
+            buttons.insert(0, turn.button("jo_btn_report", AskIntent("report_trafficking")))
     elif found.similar:
         similar = "\n".join(f"• {c.agency.name} — {turn.t('agency_status.' + c.agency.status.value)}" for c in found.similar)
         text = turn.t("agency_similar", query=name, similar=similar)
@@ -68,7 +69,7 @@ def answer(turn: Turn, candidates: list[str | None]) -> None:
         text = turn.t("agency_not_found", query=name)
     if bp3mi:
         text = f"{text}\n{bp3mi}"
-    buttons.insert(-1, turn.button("menu_job_offer", "intent:check_job_offer"))
+    buttons.insert(-1, turn.button("menu_job_offer", AskIntent("check_job_offer")))
     turn.say(text, buttons)
 
 

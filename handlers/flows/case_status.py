@@ -6,6 +6,7 @@ that belongs to someone else get the same answer, so the bot never confirms that
 
 from __future__ import annotations
 
+from bot.chat.payload import Command, FlowAnswer
 from bot.chat.turn import Turn
 from bot.hotline import cases
 from bot.storage import people
@@ -23,7 +24,7 @@ def start(turn: Turn) -> None:
     if number is None:
         entity = case_id_entity(turn.text)
         number = entity.value if entity else None
-    buttons = [turn.button("btn_menu", "cmd:menu")]
+    buttons = [turn.button("btn_menu", Command("menu"))]
     if number:
         case = cases.find_own(turn.session, turn.contact, number)
         if case is None:
@@ -33,13 +34,13 @@ def start(turn: Turn) -> None:
         return
     own = cases.own_cases(turn.session, turn.contact, MAX_LISTED)
     if not own:
-        turn.say(turn.t("case_none"), [turn.button("menu_report", "cmd:report"), *buttons])
+        turn.say(turn.t("case_none"), [turn.button("menu_report", Command("report")), *buttons])
         return
     listed = "\n\n".join(_describe(turn, case) for case in own)
     turn.say(f"{turn.t('case_list_head')}\n\n{listed}", buttons)
 
 
-def resume(turn: Turn, value: str | None) -> None:
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
     start(turn)
 
 

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import delete, select
 
+from bot.chat.payload import Command, FlowAnswer
 from bot.chat.turn import Turn
 from bot.hotline import escalations
 from bot.storage import people
@@ -28,16 +29,16 @@ def start(turn: Turn) -> None:
     people.enter_flow(turn.conversation, NAME, "confirm")
     turn.say(
         turn.t("erase_confirm"),
-        [turn.button("btn_erase_yes", "flow:erase:yes"), turn.button("btn_erase_no", "flow:erase:no")],
+        [turn.button("btn_erase_yes", FlowAnswer(NAME, "yes")), turn.button("btn_erase_no", FlowAnswer(NAME, "no"))],
     )
 
 
-def resume(turn: Turn, value: str | None) -> None:
-    if value == "yes":
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
+    if answer is not None and answer.choice == "yes":
         erase_contact_data(turn)
         return
     people.leave_flow(turn.conversation)
-    turn.say(turn.t("erase_kept"), [turn.button("btn_menu", "cmd:menu")])
+    turn.say(turn.t("erase_kept"), [turn.button("btn_menu", Command("menu"))])
 
 
 def erase_contact_data(turn: Turn) -> None:

@@ -8,9 +8,11 @@ for the land border (Malaysia / Brunei, or an unknown destination), so no path a
 
 from __future__ import annotations
 
+from bot.chat.payload import AskIntent, Command, FlowAnswer
 from bot.chat.turn import Turn
 from bot.recruitment import agencies, red_flags
 from bot.recruitment.red_flags import SalaryRules
+from bot.storage import people
 from handlers.flows import steps
 from handlers.flows.steps import Option, Question, Script, State
 
@@ -209,14 +211,12 @@ def start(turn: Turn) -> None:
     steps.begin(turn, SCRIPT, state, prefix)
 
 
-def resume(turn: Turn, value: str | None) -> None:
-    steps.resume(turn, SCRIPT, value)
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
+    steps.resume(turn, SCRIPT, answer)
 
 
 def finish(turn: Turn, state: State) -> None:
     """The verdict: risk level, each red flag with its legal basis, what to do next."""
-    from bot.storage import people
-
     answers = {k: str(v) for k, v in state.answers.items() if v != steps.SKIP}
     result = red_flags.assess(
         answers, set(state.extra.get("text_flags", [])),
@@ -241,10 +241,10 @@ def finish(turn: Turn, state: State) -> None:
     if registry:
         next_steps = f"{registry}\n\n{next_steps}"
     buttons = [
-        turn.button("jo_btn_report", "intent:report_trafficking"),
-        turn.button("jo_btn_check_agency", "intent:check_agency"),
-        turn.button("menu_human", "intent:request_human"),
-        turn.button("btn_menu", "cmd:menu"),
+        turn.button("jo_btn_report", AskIntent("report_trafficking")),
+        turn.button("jo_btn_check_agency", AskIntent("check_agency")),
+        turn.button("menu_human", AskIntent("request_human")),
+        turn.button("btn_menu", Command("menu")),
     ]
     turn.say(f"{next_steps}\n\n{turn.t('flow_legal_note')}", buttons)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.chat.inbound import Button
+from bot.chat.payload import FlowAnswer
 from bot.chat.turn import Turn
+from handlers.menu import LANGUAGE_BUTTONS, menu_buttons
 
 NAME = "language"
-BUTTONS = (Button("Bahasa Indonesia", "lang:id"), Button("English", "lang:en"))
+BUTTONS = LANGUAGE_BUTTONS
 
 
 def start(turn: Turn) -> None:
@@ -21,14 +22,12 @@ def start(turn: Turn) -> None:
         turn.say(turn.t("choose_language"), list(BUTTONS))
 
 
-def resume(turn: Turn, value: str | None) -> None:
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
     start(turn)
 
 
 def choose(turn: Turn, lang: str) -> None:
     """Remember the language; a newcomer then hears what the bot is and how to reach a person."""
-    from handlers.menu import menu_buttons
-
     first_time = turn.contact.language is None
     turn.contact.language = lang if lang in ("id", "en") else "id"
     key = "welcome" if first_time else "language_set"

@@ -3,7 +3,7 @@
 Consent, then: name, relation, age, country and place, last contact, employer or agent, how they
 left, anything else, the reporter's phone, a photo; every question can be skipped. A summary to
 confirm, then a case in the hotline queue with high priority, urgent when what was written shows
-danger or the relative is under 18 (a child cannot be placed abroad at all: FACTS §1, UU 18/2017
+danger or the relative is under 18 (a child cannot be placed abroad at all: UU 18/2017
 Pasal 5).
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from bot.chat.payload import FlowAnswer
 from bot.chat.turn import Turn
 from bot.storage.models import CaseKind
 from handlers.flows import reports, steps
@@ -68,5 +69,5 @@ def start(turn: Turn) -> None:
     reports.start(turn, SCRIPT)
 
 
-def resume(turn: Turn, value: str | None) -> None:
-    steps.resume(turn, SCRIPT, value)
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
+    steps.resume(turn, SCRIPT, answer)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
 from bot.hotline import cases, escalations
 from bot.storage import people
@@ -22,6 +23,7 @@ from bot.storage.models import Case, CaseKind, Priority
 from bot.understanding import safety
 from handlers.flows import steps
 from handlers.flows.steps import SKIP, Option, Question, Script, State
+from handlers.info import answer_intent
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +138,6 @@ def after_answer(turn: Turn, spec: ReportSpec, state: State, key: str) -> bool:
 
 def declined(turn: Turn, spec: ReportSpec) -> None:
     """Nothing is kept from the flow; the person still gets the general answer and the numbers."""
-    from handlers.info import answer_intent
-
     people.leave_flow(turn.conversation)
     numbers = turn.services.texts.contact_lines(spec.declined_contacts, turn.lang)
     turn.say(turn.t("report_declined", numbers=numbers))
@@ -223,7 +223,7 @@ def submit(turn: Turn, spec: ReportSpec, state: State) -> None:
         text = f"{text}\n\n{turn.t('report_done_urgent')}"
     turn.say(
         text,
-        [turn.button("menu_status", "intent:check_case_status"), turn.button("btn_menu", "cmd:menu")],
+        [turn.button("menu_status", AskIntent("check_case_status")), turn.button("btn_menu", Command("menu"))],
     )
 
 

@@ -2,8 +2,8 @@
 
 State lives in the conversation row (survives restarts): `conversation.step` is the question
 being asked and `conversation.answers` holds {"a": answers, "h": questions answered in order,
-"x": flow extras}. Buttons carry `flow:<name>:<question>=<value>`, so a button from an older
-question is recognised as such instead of answering the current one.
+"x": flow extras}. Buttons carry the question they answer (FlowAnswer.question), so a button from an
+older question is recognised as such instead of answering the current one.
 
 A typed answer is understood when it is an option's label, one of its words, a yes / no / "don't
 know" in informal Indonesian, Malay or English ("iya", "gak", "tdk tau", "sik"), or free text
@@ -19,17 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.chat.inbound import Button
-from bot.chat.router import FLOW_FOR_INTENT, INFORMATIONAL
+from bot.chat.payload import BACK, AskIntent, Command, FlowAnswer
+from bot.chat.router import Pressed
 from bot.chat.turn import Turn
 from bot.recruitment.red_flags import fold
 from bot.storage import people
+from bot.understanding.intents import ANSWERED, FLOW_FOR_INTENT
 
-BACK = "__back__"  # the same value as handlers.flows.BACK (kept here to avoid an import cycle)
 SKIP = "__skip__"
 MEDIA_KINDS = ("photo", "voice", "audio", "video", "document", "sticker", "location", "contact", "unknown")
 # A typed message that is not an answer leaves the flow only for one of these, understood this surely.
 REROUTE_CONFIDENCE = 0.8
-_REROUTE_INTENTS = INFORMATIONAL | frozenset(FLOW_FOR_INTENT) | {"request_human"}
+_REROUTE_INTENTS = ANSWERED | frozenset(FLOW_FOR_INTENT) | {"request_human"}
 
 # On fold() output, which already turned gk/ga/tdk/nggak/sik/x into "tidak".
 _DONT_KNOW = re.compile(
@@ -122,12 +123,12 @@ class Script:
 
 # ------------------------------------------------------------------------------------ asking
 def buttons_for(turn: Turn, script: Script, state: State, q: Question) -> list[Button]:
-    buttons = [Button(turn.t(o.label), f"flow:{script.name}:{q.key}={o.value}") for o in q.options]
+    buttons = [turn.button(o.label, FlowAnswer(script.name, o.value, q.key)) for o in q.options]
     if q.skippable:
-        buttons.append(Button(turn.t("btn_skip"), f"flow:{script.name}:{q.key}={SKIP}"))
+        buttons.append(turn.button("btn_skip", FlowAnswer(script.name, SKIP, q.key)))
     if state.history:
-        buttons.append(Button(turn.t("btn_back"), f"flow:{script.name}:{BACK}"))
-    buttons.append(Button(turn.t("btn_cancel"), "cmd:cancel"))
+        buttons.append(turn.button("btn_back", FlowAnswer(script.name, BACK)))
+    buttons.append(turn.button("btn_cancel", Command("cancel")))
     return buttons
 
 
@@ -157,10 +158,10 @@ def advance(turn: Turn, script: Script, state: State, prefix: str | None = None)
 
 
 # ------------------------------------------------------------------------------------ reading
-def read(turn: Turn, script: Script, q: Question, value: str | None) -> Read:
-    if value is not None:
-        key, _, chosen = value.partition("=")
-        if key != q.key:
+def read(turn: Turn, script: Script, q: Question, answer: FlowAnswer | None) -> Read:
+    if answer is not None:
+        chosen = answer.choice or ""
+        if answer.question != q.key:
             return Read("stale")
         if chosen == SKIP and q.skippable:
             return Read("skip")
@@ -223,7 +224,7 @@ def media_refs(turn: Turn) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ resuming
-def resume(turn: Turn, script: Script, value: str | None) -> None:
+def resume(turn: Turn, script: Script, answer: FlowAnswer | None) -> None:
     """Feed one message to the flow at its current question."""
     state = State.load(turn)
     q = script.question(turn.conversation.step)
@@ -231,13 +232,13 @@ def resume(turn: Turn, script: Script, value: str | None) -> None:
         # A step this version does not know (changed flow): start over rather than guess.
         begin(turn, script)
         return
-    if value == BACK:
+    if answer is not None and answer.back:
         go_back(turn, script, state, q)
         return
-    if value is None and turn.inbound.kind == "text" and script.intercept is not None:
+    if answer is None and turn.inbound.kind == "text" and script.intercept is not None:
         if script.intercept(turn, state, q):
             return
-    result = read(turn, script, q, value)
+    result = read(turn, script, q, answer)
     if result.kind == "stale":
         ask(turn, script, state, q, turn.t("flow_stale_button"))
         return
@@ -272,7 +273,7 @@ def go_back(turn: Turn, script: Script, state: State, current: Question) -> None
 
 
 def left_for_new_request(turn: Turn, script: Script) -> bool:
-    """A confident, different request typed instead of an answer: leave the flow and serve it."""
+    """A confident, different request typed instead of an answer: leave the flow; dispatch serves it."""
     u = turn.understanding
     if (
         u.source != "rasa"
@@ -282,21 +283,24 @@ def left_for_new_request(turn: Turn, script: Script) -> bool:
         or u.confidence < REROUTE_CONFIDENCE
     ):
         return False
-    from handlers.buttons import reroute
-
     people.leave_flow(turn.conversation)
     turn.say(turn.t("flow_left"))
-    reroute(turn, u.intent)
+    turn.follow(u.intent)
     return True
 
 
 def stale_start(turn: Turn, script: Script) -> bool:
     """A button of this flow pressed after it ended (a double tap, an old message): say so."""
     route = turn.decision.route
-    if not route.startswith(f"button:flow:{script.name}:"):
+    if not (
+        isinstance(route, Pressed)
+        and isinstance(route.payload, FlowAnswer)
+        and route.payload.flow == script.name
+        and route.payload.choice is not None
+    ):
         return False
     turn.say(
         turn.t("flow_already_ended"),
-        [Button(turn.t(f"intent.{script.intent}"), f"intent:{script.intent}"), turn.button("btn_menu", "cmd:menu")],
+        [turn.button(f"intent.{script.intent}", AskIntent(script.intent)), turn.button("btn_menu", Command("menu"))],
     )
     return True

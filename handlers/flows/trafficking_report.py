@@ -6,6 +6,7 @@ the reporter can follow its status, and staff can still answer in this chat.
 
 from __future__ import annotations
 
+from bot.chat.payload import FlowAnswer
 from bot.chat.turn import Turn
 from bot.storage.models import CaseKind
 from handlers.flows import reports, steps
@@ -47,5 +48,5 @@ def start(turn: Turn) -> None:
     reports.start(turn, SCRIPT)
 
 
-def resume(turn: Turn, value: str | None) -> None:
-    steps.resume(turn, SCRIPT, value)
+def resume(turn: Turn, answer: FlowAnswer | None) -> None:
+    steps.resume(turn, SCRIPT, answer)
