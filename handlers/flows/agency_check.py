@@ -37,13 +37,13 @@ def start(turn: Turn) -> None:
     )
 
 
-def resume(turn: Turn, answer: FlowAnswer | None) -> None:
+def resume(turn: Turn, pressed: FlowAnswer | None) -> None:
     if turn.conversation.flow != NAME or turn.conversation.step != ASK:
         start(turn)
         return
     text = turn.text.strip()
-    if answer is not None or turn.inbound.kind in MEDIA_KINDS or not text:
-        prefix = turn.t("flow_at_first") if answer is not None and answer.back else turn.t("agency_need_text")
+    if pressed is not None or turn.inbound.kind in MEDIA_KINDS or not text:
+        prefix = turn.t("flow_at_first") if pressed is not None and pressed.back else turn.t("agency_need_text")
         turn.say(f"{prefix}\n\n{turn.t('agency_ask_name')}", [turn.button("btn_cancel", Command("cancel"))])
         return
     # Asked for a name, the whole message is the best guess; "namanya PT X" also tries "PT X".
