@@ -1,26 +1,98 @@
-"""Test helpers: whole dialogs through dispatch, and the real Rasa server."""
+"""Test helpers: whole dialogs through dispatch, the real Rasa server, a clock the test moves, free
+ports, and waiting for something to happen (never a bare sleep before asserting nothing did)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import socket
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import App, build_app
 from bot.channels.local import LocalSender
 from bot.chat.dispatch import DispatchResult
 from bot.chat.inbound import Button, Inbound, Reply
 from bot.config import PROJECT_ROOT, NluSettings, Settings
+from bot.storage.models import OutboxItem, OutboxStatus, utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient, model_path
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class Clock:
+    """The app's clock, moved by the test: real time plus an offset (rows stamped with real time stay
+    due), or, when `frozen`, that moment plus the offset (for exact waiting times)."""
+
+    offset: timedelta = timedelta(0)
+    frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return (self.frozen or utcnow()) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+def _failure(message: str | Callable[[], str]) -> str:
+    return message if isinstance(message, str) else message()
+
+
+async def until(
+    check: Callable[[], T], timeout: float = 15, message: str | Callable[[], str] = "condition not met in time"
+) -> T:
+    """Wait (in the event loop) until `check()` is truthy, and return it; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := check()):
+        if loop.time() > deadline:
+            raise AssertionError(_failure(message))
+        await asyncio.sleep(0.02)
+    return value
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float = 15, message: str | Callable[[], str] = "condition not met in time"
+) -> T:
+    """`until` for a test thread that has no event loop (the browser tests)."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(_failure(message))
+        time.sleep(0.05)
+    return value
+
+
+def pending_outbox(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
+        ) or 0)
+
+
+async def outbox_drained(app: App, timeout: float = 15) -> None:
+    """Wait until the app's running outbox worker has sent everything (no row pending).
+
+    Replies are stored before a webhook answers, so after the webhook calls a test made, an empty
+    outbox means nothing more will go out: what was sent is final.
+    """
+    await until(lambda: pending_outbox(app.sessions) == 0, timeout,
+                lambda: f"{pending_outbox(app.sessions)} outbox rows still pending after {timeout}s")
 
 
 @dataclass

@@ -30,7 +30,8 @@ from bot.storage.models import (
     utcnow,
 )
 from tests.conftest import make_settings
-from tests.e2e.hotline import Clock, Hotline
+from tests.e2e.hotline import Hotline
+from tests.support import Clock
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
 

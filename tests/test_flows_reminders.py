@@ -12,7 +12,7 @@ from bot.channels.local import LocalSender
 from bot.config import Settings
 from bot.jobs.reminders import JOB_NAME, remind_abandoned
 from bot.storage.models import Conversation, ConversationState, OutboxItem
-from tests.support import Dialog
+from tests.support import Clock, Dialog
 
 
 def state(dialog: Dialog) -> Conversation:
@@ -49,42 +49,32 @@ async def test_an_idle_flow_is_reminded_once_then_closed(dialog: Dialog, setting
     assert conversation.answers == {} and conversation.offered == []
 
 
-class Clock:
-    """The app's clock, moved by the test: the bot and the sweep see the same time."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 async def test_answering_after_a_reminder_continues_and_a_new_pause_is_reminded_again(settings: Settings) -> None:
-    clock = Clock()
+    clock = Clock(frozen=datetime(2026, 11, 28, 8, 0, tzinfo=UTC))  # the bot and the sweep see the same time
     dialog = Dialog(app=build_app(settings, senders={"local": LocalSender(io.StringIO())}, clock=clock,
                                   manage_nlu=False))
     try:
         await dialog.say("/start")
         await dialog.press("English")
         await dialog.say("/check")
-        clock.now += timedelta(minutes=61)
-        assert remind_abandoned(dialog.app.sessions, settings, clock.now).reminded == 1
+        clock.advance(minutes=61)
+        assert remind_abandoned(dialog.app.sessions, settings, clock()).reminded == 1
         with dialog.app.sessions() as session:
             english = session.scalars(select(OutboxItem).where(OutboxItem.text.like("%not finished%"))).one()
             assert "type \"cancel\"" in english.text
-        clock.now += timedelta(minutes=30)
+        clock.advance(minutes=30)
         replies = await dialog.press("A company")  # the person comes back
         assert "pay the recruiter money first" in replies[0].text
         assert state(dialog).state is ConversationState.IN_FLOW
-        clock.now += timedelta(minutes=59)
-        assert remind_abandoned(dialog.app.sessions, settings, clock.now).reminded == 0
-        clock.now += timedelta(minutes=2)
-        assert remind_abandoned(dialog.app.sessions, settings, clock.now).reminded == 1
+        clock.advance(minutes=59)
+        assert remind_abandoned(dialog.app.sessions, settings, clock()).reminded == 0
+        clock.advance(minutes=2)
+        assert remind_abandoned(dialog.app.sessions, settings, clock()).reminded == 1
         # A day after the last answer (not after the first reminder), it is closed.
-        clock.now += timedelta(minutes=1440 - 62)
-        assert remind_abandoned(dialog.app.sessions, settings, clock.now).closed == 0
-        clock.now += timedelta(minutes=1)
-        assert remind_abandoned(dialog.app.sessions, settings, clock.now).closed == 1
+        clock.advance(minutes=1440 - 62)
+        assert remind_abandoned(dialog.app.sessions, settings, clock()).closed == 0
+        clock.advance(minutes=1)
+        assert remind_abandoned(dialog.app.sessions, settings, clock()).closed == 1
     finally:
         await dialog.close()
 

@@ -23,10 +23,11 @@ from bot.outbox.sender import LEASE
 from bot.storage.db import transaction
 from bot.storage.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
 from tests.conftest import make_settings
-from tests.fakes.bot import Clock, channel_env, closed_nlu, tuned
+from tests.fakes.bot import channel_env, closed_nlu, tuned
 from tests.fakes.server import Call
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import CREATE, FakeTwilio
+from tests.support import Clock, until
 
 SEND = "sendMessage"
 # PTB's own RetryAfter constructor reads its deprecated int-valued retry_after (PTB 22.2+).
@@ -195,8 +196,7 @@ async def test_a_worker_that_dies_mid_send_leaves_the_row_to_one_new_worker(
     async with bot_app(settings) as first:
         [text] = queue_messages(first, "telegram", ["5001"], per_chat=1)
         dying = asyncio.create_task(first.outbox.drain_once())
-        while not fake_telegram.calls:
-            await asyncio.sleep(0.01)
+        await until(lambda: fake_telegram.calls)
         dying.cancel()  # the process dies mid-send
         await asyncio.gather(dying, return_exceptions=True)
         [leased] = rows(first)
@@ -231,7 +231,7 @@ async def test_a_graceful_shutdown_lets_a_send_in_flight_finish(make, fake_teleg
     async with bot_app(make()) as app:
         app.start_background()
         queue_messages(app, "telegram", ["7001"], per_chat=1)
-        await _until(lambda: rows(app)[0].attempts == 1)  # leased: the send has started
+        await until(lambda: rows(app)[0].attempts == 1)  # leased: the send has started
         # Leaving the block runs app.aclose() while Telegram is still answering.
     [row] = rows(app)
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
@@ -272,7 +272,7 @@ async def test_a_long_text_goes_out_in_parts_and_a_retry_does_not_repeat_them(
             session.flush()
             enqueue(session, contact, Reply(long_text, (Button("Menu", "cmd:menu"),)))
         app.outbox.wake()
-        await _until(lambda: rows(app)[0].status is OutboxStatus.SENT)
+        await until(lambda: rows(app)[0].status is OutboxStatus.SENT)
 
     parts: list[Call] = fake_telegram.sent("9001")
     assert len(parts) == 3 and all(len(c.params["text"]) <= 4096 for c in parts)
@@ -296,18 +296,10 @@ async def test_whatsapp_rate_limits_are_waited_out_and_long_texts_split_for_twil
             session.flush()
             enqueue(session, contact, Reply("Paragraf.\n\n" * 400, (Button("Menu", "cmd:menu"),)))
         app.outbox.wake()
-        await _until(lambda: rows(app)[0].status is OutboxStatus.SENT, timeout=30)
+        await until(lambda: rows(app)[0].status is OutboxStatus.SENT, timeout=30)
 
     bodies = fake_twilio.bodies("whatsapp:+6281111111")
     assert len(bodies) == 3 and all(len(b) <= 1600 for b in bodies)
     assert bodies[-1].endswith("Balas dengan angka:\n1. Menu")
     assert [c.status for c in fake_twilio.calls][:4] == [429] * 4  # 4 refusals > max_attempts: still sent
 
-
-async def _until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)

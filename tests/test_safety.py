@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from bot.understanding.safety import CATEGORIES, SafetyVerdict, check, normalise
+from bot.understanding.normalise import fold_message
+from bot.understanding.safety import CATEGORIES, SafetyVerdict, check
 
 # (message, a category that must be among the reasons)
 URGENT: list[tuple[str, str]] = [
@@ -437,4 +438,4 @@ def test_verdict_is_immutable() -> None:
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
-    assert normalise(raw) == expected
+    assert fold_message(raw) == expected

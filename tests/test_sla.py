@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,11 +12,13 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.config import Settings
-from bot.hotline.sla import JOB_NAME
+from bot.hotline.sla import JOB_NAME, SweepResult, sweep
 from bot.jobs.scheduler import JOBS_TABLE
-from bot.storage.models import OutboxItem, StaffRole
+from bot.storage.db import transaction
+from bot.storage.models import OutboxItem, StaffRole, utcnow
 from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
+from tests.support import until
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
 STAFF_GROUP = -1001234567
@@ -35,12 +36,11 @@ def fast_sla(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-async def eventually(check: Callable[[], object], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("the scheduler did not act in time")
-        await asyncio.sleep(0.05)
+def sweep_now(hotline: Hotline) -> SweepResult:
+    """Run the sweep once, now, as the scheduled job does."""
+    app = hotline.app
+    with transaction(app.sessions) as session:
+        return sweep(session, app.services.clock(), app.settings.hotline, app.staff_group)
 
 
 def group_posts(hotline: Hotline) -> list[OutboxItem]:
@@ -61,13 +61,13 @@ async def test_unclaimed_urgent_alerts_the_team_then_supervisors_once(
         await hotline.say("person-1", URGENT)
         urgent_id = hotline.escalations()[1].id
 
-        await eventually(lambda: hotline.escalations()[1].alert_level == 1)
+        await until(lambda: hotline.escalations()[1].alert_level == 1)
         team = [r for r in caplog.records if r.getMessage().startswith(f"sla.unclaimed escalation={urgent_id}")]
         assert [r.levelno for r in team] == [logging.WARNING]
         item = next(i for i in sari.queue() if i["id"] == urgent_id)
         assert item["overdue"] is True  # highlighted in the console
 
-        await eventually(lambda: hotline.escalations()[1].alert_level == 2)
+        await until(lambda: hotline.escalations()[1].alert_level == 2)
         supervisors = [r for r in caplog.records if "sla.unclaimed_supervisors" in r.getMessage()]
         assert [r.levelno for r in supervisors] == [logging.ERROR]
         assert "supervisors=sari" in supervisors[0].getMessage()
@@ -75,7 +75,7 @@ async def test_unclaimed_urgent_alerts_the_team_then_supervisors_once(
         page = sari.get("/console/").text
         assert 'id="supervisor-banner" class="banner" role="alert"' in page  # the banner is not hidden
 
-        await asyncio.sleep(1.0)  # five more sweeps: nothing is repeated
+        assert sweep_now(hotline) == SweepResult()  # a later sweep repeats nothing
         texts = [post.text for post in group_posts(hotline)]
         assert [t.split(" ")[0] for t in texts] == ["💬", "🚨", "⏰", "🚨"]
         assert f"#{urgent_id} belum diambil" in texts[2] and "SUPERVISOR" in texts[3] and "sari" in texts[3]
@@ -97,14 +97,14 @@ async def test_claimed_without_a_reply_is_flagged_until_staff_answer(
         ani.post(f"/console/e/{escalation_id}/claim")
         hotline.app.start_background()
 
-        await eventually(lambda: hotline.escalations()[0].reply_overdue)
+        await until(lambda: hotline.escalations()[0].reply_overdue)
         assert ani.queue()[0]["reply_overdue"] is True
         assert "Belum dibalas" in ani.get("/console/").text
         assert any(f"sla.reply_overdue escalation={escalation_id}" in r.getMessage() for r in caplog.records)
 
         ani.post(f"/console/e/{escalation_id}/reply", text="Maaf menunggu, kami di sini.")
         assert hotline.escalations()[0].reply_overdue is False
-        await asyncio.sleep(0.6)  # later sweeps leave an answered escalation alone
+        assert sweep_now(hotline).reply_overdue == []  # a later sweep leaves an answered escalation alone
         assert hotline.escalations()[0].reply_overdue is False
     finally:
         await hotline.close()
@@ -138,7 +138,7 @@ async def test_the_sweep_is_one_job_stored_in_the_database_and_survives_a_restar
         # The stored schedule is kept, not started afresh: an hourly job stays on its hour.
         assert second.app.scheduler.next_run_time("retention.purge") == stored_next_run
         # The sweep job loaded from the database alerts for escalations opened before the restart.
-        await eventually(lambda: all(e.alert_level >= 1 for e in second.escalations()))
+        await until(lambda: all(e.alert_level >= 1 for e in second.escalations()))
     finally:
         await second.close()
 
@@ -165,9 +165,10 @@ async def test_a_job_whose_time_passed_while_down_runs_once_on_start(tmp_path: P
         second.app.start_background()
         # A schedule made afresh would first run `every` seconds after start; the stored one is
         # overdue, so it runs at once.
-        await eventually(lambda: ran, timeout=every / 2)
+        await until(lambda: ran, timeout=every / 2)
         assert ran[0] - started < every / 2
-        await asyncio.sleep(0.3)
-        assert len(ran) == 1  # the missed run happens once
+        # The missed run happens once: the next one is on the schedule again, not due now.
+        assert second.app.scheduler.next_run_time("flows.remind") > utcnow()
+        assert len(ran) == 1
     finally:
         await second.close()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from tests.e2e.live import PASSWORD, csrf_from
 from tests.fakes import shapes
 from tests.fakes.bot import ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support import outbox_drained, until
 
 GROUP = {"id": -1009876543210, "title": "Staf Hotline Kanwil", "type": "supergroup"}
 ANI = {"id": 7001, "is_bot": False, "first_name": "Ani", "language_code": "id"}
@@ -45,15 +44,6 @@ async def bot(tmp_path: Path, database_url: str, fake_telegram: FakeTelegram) ->
         with transaction(served.app.sessions) as session:
             create_staff(session, "ani", PASSWORD, role=StaffRole.AGENT, telegram_user_id=ANI["id"])
         yield served
-
-
-async def until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError("not in time")
-        await asyncio.sleep(0.02)
-    return value
 
 
 def group_calls(fake: FakeTelegram) -> list[Any]:
@@ -172,7 +162,7 @@ async def test_without_a_staff_group_nothing_is_posted(
         assert bot.app.staff_group_handler is None
         await bot.post_update(shapes.message(URGENT))
         await until(lambda: fake_telegram.texts(PERSON))
-        await asyncio.sleep(0.3)
+        await outbox_drained(bot.app)
         assert {c.params["chat_id"] for c in fake_telegram.sent()} == {str(PERSON)}
         with bot.app.sessions() as session:
             assert session.scalars(select(Escalation)).one().priority is Priority.URGENT

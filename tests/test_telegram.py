@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -21,6 +20,7 @@ from tests.conftest import make_settings
 from tests.fakes import shapes
 from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support import outbox_drained, until
 
 PERSON_ID = shapes.PERSON["id"]
 
@@ -58,7 +58,7 @@ async def test_start_in_a_private_chat_is_answered_with_an_inline_keyboard(
     assert inbound.channel_message_id == f"{PERSON_ID}:{update['message']['message_id']}"
     contact = bot.rows(Contact)[0]
     assert (contact.external_id, contact.display_name) == (str(PERSON_ID), "Siti Aminah")
-    await _until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
+    await until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
     [item] = bot.rows(OutboxItem)
     assert item.provider_message_id == f"{PERSON_ID}:{call.result['message_id']}"
 
@@ -69,7 +69,7 @@ async def test_forged_or_missing_secret_gets_403_and_changes_nothing(
     for secret in ("wrong-secret", WEBHOOK_SECRET[:-1], WEBHOOK_SECRET + "x", "", None):
         response = await bot.post_update(shapes.message("/start"), secret=secret)
         assert response.status_code == 403, secret
-    await asyncio.sleep(0.3)  # give a (wrongly) started reply the time to go out
+    await outbox_drained(bot.app)  # a (wrongly) queued reply would be out by now
     assert bot.count(Message) == bot.count(Contact) == bot.count(OutboxItem) == 0
     assert fake_telegram.sent() == []
 
@@ -107,7 +107,7 @@ async def test_the_same_update_delivered_twice_gets_one_reply(
     second = await bot.post_update(update)
     assert (first.status_code, second.status_code) == (200, 200)
     await fake_telegram.wait_for("sendMessage", 1)
-    await asyncio.sleep(0.5)
+    await outbox_drained(bot.app)
     assert len(fake_telegram.sent()) == 1
     assert bot.count(Message, Message.direction == Direction.IN) == 1
 
@@ -137,7 +137,7 @@ async def test_an_edited_message_is_read_again_under_its_own_id(
     assert ids == [f"{PERSON_ID}:{message_id}", f"edit:{PERSON_ID}:{message_id}:{edit_date}"]
     # Delivered again, the same edit is not answered twice.
     await bot.post_update(edit)
-    await asyncio.sleep(0.5)
+    await outbox_drained(bot.app)
     assert len(fake_telegram.sent()) == 2
 
 
@@ -183,7 +183,7 @@ async def test_groups_blocks_and_unknown_updates_are_acknowledged_and_ignored(
     ]
     for update in updates:
         assert (await bot.post_update(update)).status_code == 200
-    await asyncio.sleep(0.3)
+    await outbox_drained(bot.app)
     assert bot.count(Message) == bot.count(Contact) == 0
     assert fake_telegram.sent() == []
     ignored = [r.getMessage() for r in caplog.records if "telegram.update.ignored" in r.getMessage()]
@@ -247,7 +247,7 @@ async def test_polling_mode_answers_and_confirms_only_what_was_stored(
         assert "Pilih bahasa" in calls[0].params["text"]
         assert served.count(Message, Message.direction == Direction.IN) == 2
         # Each update is confirmed (offset = update_id + 1) only after it was handled.
-        await _until(lambda: second["update_id"] + 1 in fake_telegram.poll_offsets)
+        await until(lambda: second["update_id"] + 1 in fake_telegram.poll_offsets)
         assert fake_telegram.poll_offsets[:2] == [0, first["update_id"] + 1]
         assert fake_telegram.ok_calls("deleteWebhook")  # getUpdates is refused while a webhook is set
         assert fake_telegram.ok_calls("setWebhook") == []
@@ -284,7 +284,7 @@ async def test_when_the_database_fails_the_person_still_gets_the_numbers_and_tel
         assert (await bot.post_update(update)).status_code == 500  # Telegram's redelivery
         [call] = await fake_telegram.wait_for("sendMessage", 1)
         assert "sistem kami sedang bermasalah" in call.params["text"] and "110" in call.params["text"]
-        await asyncio.sleep(0.3)
+        await outbox_drained(bot.app)
         assert len(fake_telegram.sent()) == 1  # told once, not at every redelivery
     finally:
         with bot.app.engine.begin() as conn:
@@ -293,15 +293,6 @@ async def test_when_the_database_fails_the_person_still_gets_the_numbers_and_tel
     assert (await bot.post_update(update)).status_code == 200
     calls = await fake_telegram.wait_for("sendMessage", 2)
     assert "Pilih bahasa" in calls[1].params["text"]
-
-
-async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_polling_does_not_confirm_an_update_the_database_could_not_store(
@@ -322,6 +313,6 @@ async def test_polling_does_not_confirm_an_update_the_database_could_not_store(
         # Asked for again after a pause, stored, answered once, and only then confirmed.
         calls = await fake_telegram.wait_for("sendMessage", 2)
         assert "Pilih bahasa" in calls[1].params["text"]
-        await _until(lambda: update["update_id"] + 1 in fake_telegram.poll_offsets)
+        await until(lambda: update["update_id"] + 1 in fake_telegram.poll_offsets)
         assert served.count(Message, Message.direction == Direction.IN) == 1
         assert len(fake_telegram.sent()) == 2

@@ -3,7 +3,6 @@ Client to the fake Twilio REST API."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -19,9 +18,9 @@ from bot.storage.db import transaction
 from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus
 from tests.conftest import make_settings
 from tests.fakes import shapes
-from tests.fakes.bot import PUBLIC_URL, Clock, ServedBot, channel_env, closed_nlu, serve_bot, tuned
+from tests.fakes.bot import PUBLIC_URL, ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.twilio_api import AUTH_TOKEN, CREATE, SENDER, FakeTwilio
-from tests.support import RasaServer
+from tests.support import Clock, RasaServer, outbox_drained, until
 
 PHONE = "+6281234567890"
 TO = f"whatsapp:{PHONE}"
@@ -88,7 +87,7 @@ async def test_forged_signatures_get_403_and_change_nothing(bot: ServedBot, fake
     ]
     for request in forged:
         assert (await request).status_code == 403
-    await asyncio.sleep(0.3)
+    await outbox_drained(bot.app)  # a (wrongly) queued reply would be out by now
     assert bot.count(Message) == bot.count(Contact) == bot.count(OutboxItem) == 0
     assert fake_twilio.calls == []
 
@@ -110,7 +109,7 @@ async def test_a_redelivered_message_sid_gets_one_reply(bot: ServedBot, fake_twi
     assert (await bot.post_twilio(form)).status_code == 200
     assert (await bot.post_twilio(form)).status_code == 200
     await fake_twilio.wait_for(CREATE, 1)
-    await asyncio.sleep(0.5)
+    await outbox_drained(bot.app)
     assert len(fake_twilio.sent()) == 1
     assert len(inbound_rows(bot)) == 1
 
@@ -145,7 +144,7 @@ async def test_delivery_statuses_are_recorded_and_never_go_backwards(
     await bot.post_twilio(shapes.twilio_message("/start"))
     [call] = await fake_twilio.wait_for(CREATE, 1)
     sid = call.params["_sid"]
-    await _until(lambda: bot.rows(OutboxItem)[0].provider_message_id == sid)
+    await until(lambda: bot.rows(OutboxItem)[0].provider_message_id == sid)
 
     def status() -> str | None:
         return bot.rows(Message, Message.direction == Direction.OUT)[0].delivery_status
@@ -168,7 +167,7 @@ async def test_an_undelivered_message_is_marked_dead_with_an_operator_alert(
 ) -> None:
     await bot.post_twilio(shapes.twilio_message("/start"))
     [call] = await fake_twilio.wait_for(CREATE, 1)
-    await _until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
+    await until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
     await bot.post_twilio(
         shapes.twilio_status(call.params["_sid"], "undelivered", error_code="63024"), path=STATUS_PATH
     )
@@ -189,7 +188,7 @@ async def test_outside_the_24_hour_window_a_message_is_held_then_sent_when_the_p
     clock.advance(hours=25)
     await _enqueue_for_contact(bot, "Petugas: apakah Anda sudah aman?")
 
-    await _until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.HELD)
+    await until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.HELD)
     assert len(fake_twilio.sent()) == 1  # nothing went out: WhatsApp would refuse it
     ready = (await bot.http.get("/readyz")).json()
     assert ready["outbox"]["held"] == 1 and ready["outbox"]["pending"] == 0
@@ -216,7 +215,7 @@ async def test_with_a_reopening_template_the_person_is_asked_once_to_answer(
         clock.advance(hours=30)
         await _enqueue_for_contact(bot, "Pesan pertama dari petugas")
         await _enqueue_for_contact(bot, "Pesan kedua dari petugas")
-        await _until(lambda: bot.count(OutboxItem, OutboxItem.status == OutboxStatus.HELD) == 2)
+        await until(lambda: bot.count(OutboxItem, OutboxItem.status == OutboxStatus.HELD) == 2)
 
         sent = fake_twilio.sent()
         assert [c.params.get("ContentSid") for c in sent] == [None, template]  # one template, not two
@@ -237,7 +236,7 @@ async def test_twilio_saying_the_window_closed_holds_the_message(
     await fake_twilio.wait_for(CREATE, 1)
     fake_twilio.fail(CREATE, 400, code=63016)
     await _enqueue_for_contact(bot, "Pesan petugas")
-    await _until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.HELD)
+    await until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.HELD)
     assert "24-hour window" in (bot.rows(OutboxItem)[-1].last_error or "")
 
 
@@ -249,12 +248,12 @@ async def test_twilio_rate_limits_and_outages_are_retried_and_bad_numbers_given_
     await bot.post_twilio(shapes.twilio_message("/start"))
     await fake_twilio.wait_for(CREATE, 1)
     assert [c.status for c in fake_twilio.calls] == [429, 429, 429, 500, 500, 201]
-    await _until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
+    await until(lambda: bot.rows(OutboxItem)[0].status is OutboxStatus.SENT)
     assert bot.rows(OutboxItem)[0].attempts == 3  # the 429s are not counted as failed attempts
 
     fake_twilio.fail(CREATE, 400, code=21211)  # invalid 'To' number: retrying cannot help
     await bot.post_twilio(shapes.twilio_message("/menu", phone="+62800"))
-    await _until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.DEAD)
+    await until(lambda: bot.rows(OutboxItem)[-1].status is OutboxStatus.DEAD)
     assert "21211" in (bot.rows(OutboxItem)[-1].last_error or "")
     assert any(r.levelno == logging.ERROR and "outbox.dead" in r.getMessage() for r in caplog.records)
 
@@ -270,8 +269,8 @@ async def test_when_the_database_fails_the_person_still_gets_the_numbers(
         assert (await bot.post_twilio(form)).status_code == 500
         [call] = await fake_twilio.wait_for(CREATE, 1)
         assert "sistem kami sedang bermasalah" in call.params["Body"] and "110" in call.params["Body"]
-        await asyncio.sleep(0.3)
-        assert len(fake_twilio.sent()) == 1
+        await outbox_drained(bot.app)
+        assert len(fake_twilio.sent()) == 1  # told once, not at every redelivery
     finally:
         with bot.app.engine.begin() as conn:
             conn.execute(text("ALTER TABLE messages_away RENAME TO messages"))
@@ -300,11 +299,3 @@ async def _enqueue_for_contact(bot: ServedBot, message: str) -> None:
         enqueue(session, contact, Reply(message), author="staff:1")
     bot.app.outbox.wake()
 
-
-async def _until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)

@@ -19,7 +19,6 @@ import csv
 import io
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +30,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Agency, AgencyStatus, utcnow
+from bot.understanding.normalise import plain_words
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ COLUMNS = ("name", "licence_number", "address", "status", "source", "updated_on"
 _LEGAL_FORMS = frozenset(
     "pt cv p t c v tbk persero perseroan terbatas ud fa firma koperasi yayasan sdn bhd ltd co inc".split()
 )
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 # Above these rapidfuzz scores (0-100) on the normalised names:
 # EXACT_SCORE: the same company written with a typo or two ("sinar jaya abadi" / "sinar jya abadi": 97;
 # "khatulistiwa mandiri sejahtra" / "...sejahtera": 98). Names are short, so one changed word already
@@ -59,9 +58,7 @@ MAX_BAD_SHARE = 0.5
 
 def normalise_name(name: str) -> str:
     """'PT. Sinar-Jaya  Abadi, Tbk' -> 'sinar jaya abadi'."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    words = _NON_WORD.sub(" ", ascii_only).split()
+    words = plain_words(name).split()
     # "P.T." becomes "p t": drop legal forms, including spelled-out single letters before the name.
     kept = [w for w in words if w not in _LEGAL_FORMS]
     return " ".join(kept) if kept else " ".join(words)

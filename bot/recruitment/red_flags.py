@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.understanding.safety import normalise
+from bot.understanding.normalise import fold_message_with
 
 QUESTIONS = ("recruiter", "fee", "visa", "destination", "job", "contract", "passport", "salary", "route")
 # Levels, lowest first. Shown to people as rendah / sedang / tinggi (low / medium / high).
@@ -219,7 +219,7 @@ class Scan:
 
 
 # ------------------------------------------------------------------------------------ vocabulary
-# Patterns run on fold(): safety.normalise() (lowercase, unaccented, chat abbreviations expanded,
+# Patterns run on fold(): normalise.fold_message() (lowercase, unaccented, chat abbreviations expanded,
 # "gk" -> "tidak", punctuation turned into spaces) plus a few job-advert abbreviations.
 _ADVERT_ABBREVIATIONS = {
     "tnp": "tanpa", "dgn": "dengan", "utk": "untuk", "krj": "kerja", "kerjo": "kerja", "bln": "bulan",
@@ -230,8 +230,8 @@ _ADVERT_ABBREVIATIONS = {
 
 
 def fold(text: str) -> str:
-    """The form the patterns read (see safety.normalise)."""
-    return " ".join(_ADVERT_ABBREVIATIONS.get(w, w) for w in normalise(text).split())
+    """The form the patterns read (see bot.understanding.normalise)."""
+    return fold_message_with(text, _ADVERT_ABBREVIATIONS)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:

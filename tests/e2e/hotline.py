@@ -9,7 +9,7 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,25 +27,11 @@ from bot.chat.inbound import Inbound
 from bot.config import Settings
 from bot.hotline.staff import create_staff
 from bot.storage.db import transaction
-from bot.storage.models import AuditEntry, Escalation, StaffRole, utcnow
+from bot.storage.models import AuditEntry, Escalation, StaffRole
 from bot.web.app import create_web_app
 from bot.web.server import feature_routes
 from tests.e2e.live import PASSWORD, csrf_from
-
-
-@dataclass
-class Clock:
-    """Real time plus an offset the test moves forward (rows stamped with real time stay due),
-    or, when `frozen`, that moment plus the offset (for exact waiting times)."""
-
-    offset: timedelta = timedelta(0)
-    frozen: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return (self.frozen or utcnow()) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
+from tests.support import Clock
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
@@ -31,7 +31,7 @@ from bot.storage.db import transaction
 from bot.storage.models import Escalation, StaffRole
 from bot.web.server import build_web
 from tests.fakes.server import FakeServer
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 T = TypeVar("T")
 PASSWORD = "kata-sandi-rahasia-123"
@@ -116,12 +116,9 @@ class LiveServer:
 
     def wait_for_output(self, text: str, timeout: float = 15) -> str:
         """What the local channel printed, once it contains `text` (the outbox sends on its own)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.out.getvalue():
-                return self.out.getvalue()
-            time.sleep(0.05)
-        raise AssertionError(f"{text!r} never reached the person; they got:\n{self.out.getvalue()}")
+        wait_until(lambda: text in self.out.getvalue(), timeout,
+                   lambda: f"{text!r} never reached the person; they got:\n{self.out.getvalue()}")
+        return self.out.getvalue()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -176,13 +173,3 @@ def login(client: httpx.Client, username: str, password: str = PASSWORD) -> http
         follow_redirects=False,
     )
 
-
-def wait_until(check: Callable[[], T], timeout: float = 15, interval: float = 0.05) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval)

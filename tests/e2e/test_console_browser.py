@@ -14,12 +14,13 @@ from playwright.sync_api import Page, expect
 
 from bot.storage.models import EscalationStatus, StaffRole
 from tests.conftest import make_settings
-from tests.e2e.live import PASSWORD, LiveServer, wait_until
+from tests.e2e.live import PASSWORD, LiveServer
 from tests.fakes import shapes
 from tests.fakes.bot import WEBHOOK_SECRET, channel_env, closed_nlu, tuned
 from tests.fakes.server import FakeServer
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support import wait_until
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
 REPLY = "Kami dari Kanwil Kemenkum Kalbar. Apakah Anda aman sekarang? Di kota mana Anda?"

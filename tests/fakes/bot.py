@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -20,26 +20,14 @@ from bot.config import Settings
 from bot.storage.models import utcnow
 from bot.web.app import create_web_app
 from bot.web.webhooks import webhook_routes
-from tests.fakes.server import FakeServer, free_port
+from tests.fakes.server import FakeServer
 from tests.fakes.shapes import twilio_signature
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+from tests.support import Clock, free_port
 
 PUBLIC_URL = "https://teman-migran.example.org"
 WEBHOOK_SECRET = "test-webhook-secret"
-
-
-class Clock:
-    """The app's clock, moved by the test (WhatsApp's 24 hours, leases)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
 
 
 def closed_nlu() -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -12,11 +11,7 @@ from typing import Any, Self
 import uvicorn
 from starlette.applications import Starlette
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port, until
 
 
 @dataclass
@@ -97,14 +92,11 @@ class FakeServer:
 
     async def wait_for(self, method: str, count: int, timeout: float = 20.0) -> list[Call]:
         """Wait until `count` calls of `method` were answered with success."""
-        deadline = time.monotonic() + timeout
-        while len(self.ok_calls(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{method}: {len(self.ok_calls(method))} successful calls after {timeout}s, expected {count}; "
-                    f"all calls: {[(c.method, c.status) for c in self.calls]}"
-                )
-            await asyncio.sleep(0.02)
+        await until(
+            lambda: len(self.ok_calls(method)) >= count, timeout,
+            lambda: f"{method}: {len(self.ok_calls(method))} successful calls after {timeout}s, expected {count}; "
+            f"all calls: {[(c.method, c.status) for c in self.calls]}",
+        )
         return self.ok_calls(method)
 
     async def start(self) -> None:
