@@ -48,15 +48,6 @@ ALLOWED_LOCAL_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("bot.channels.wiring", "bot.channels.whatsapp"),
     ("bot.jobs.reminders", "bot.app"),
     ("bot.web.server", "bot.console"),
-    # handlers routing to each other
-    ("handlers.buttons", "handlers.registry"),
-    ("handlers.escalation", "handlers.flows.reports"),
-    ("handlers.flows", "handlers.info"),
-    ("handlers.flows", "handlers.menu"),
-    ("handlers.flows.job_offer", "bot.storage.people"),
-    ("handlers.flows.language", "handlers.menu"),
-    ("handlers.flows.reports", "handlers.info"),
-    ("handlers.flows.steps", "handlers.buttons"),
 })
 
 
