@@ -14,7 +14,11 @@ from tests.support import Dialog
 
 def queue_tips(dialog: Dialog, now) -> int:  # type: ignore[no-untyped-def]
     with transaction(dialog.app.sessions) as session:
-        return send_tips(session, dialog.app.services, now)
+        services = dialog.app.services
+        return send_tips(
+            session, now, library=services.library, texts=services.texts, window_open=dialog.app.window_open,
+            default_language=services.settings.default_language,
+        )
 
 
 async def test_subscribe_get_a_tip_and_stop(dialog: Dialog) -> None:

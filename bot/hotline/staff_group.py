@@ -18,15 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answers.texts import Texts
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
-from bot.hotline import audit, escalations, queue
+from bot.hotline import audit, queue
 from bot.outbox.enqueue import enqueue_raw
 from bot.storage.db import transaction
 from bot.storage.models import Case, Escalation, EscalationStatus, OutboxItem, Priority, Staff
 
 if TYPE_CHECKING:
     import telegram
-
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -204,19 +202,3 @@ class StaffGroup:
             await query.answer(text[:190] or None)
         except Exception as exc:  # no bot attached, network, or the query is too old
             log.info("staff_group.answer_callback_failed error=%s", exc)
-
-
-def install(app: App) -> StaffGroup | None:
-    """Post escalations to the staff group and handle its updates, when a group is configured."""
-    chat_id = app.settings.telegram.staff_group_id
-    if chat_id is None:
-        return None
-    group = StaffGroup(
-        chat_id=chat_id, settings=app.settings, texts=app.services.texts, sessions=app.sessions,
-        clock=app.services.clock, wake=app.outbox.wake,
-    )
-    listeners = app.sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
-    listeners.append(group.on_escalation)
-    app.staff_group = group
-    app.staff_group_handler = group.handle
-    return group
