@@ -23,7 +23,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.chat.dispatch import Dispatcher
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
-from bot.hotline import escalations, sla
+from bot.hotline import sla, staff_group
 from bot.hotline.staff_group import StaffGroup
 from bot.jobs import reminders, retention, tips
 from bot.jobs.scheduler import JobScheduler
@@ -146,17 +146,7 @@ def build_app(
     window_open = ReplyWindows(
         {whatsapp.CHANNEL: whatsapp.window_open, telegram.CHANNEL: always_open, local.CHANNEL: always_open}
     )
-
-    group: StaffGroup | None = None
-    if settings.telegram.staff_group_id is not None:
-        group = StaffGroup(
-            chat_id=settings.telegram.staff_group_id, settings=settings, texts=texts, sessions=sessions,
-            clock=clock, wake=worker.wake,
-        )
-        # Every new escalation, from any caller, is posted to the group in the caller's transaction.
-        listeners = sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
-        listeners.append(group.on_escalation)
-
+    group = staff_group.connect(settings, texts, sessions, clock, worker.wake)  # when configured
     # Job names are stored with their schedules (apscheduler_jobs): keep them when refactoring.
     scheduler = JobScheduler(engine)
     scheduler.every(

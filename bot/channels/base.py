@@ -21,8 +21,11 @@ from bot.storage.models import Contact
 class Channel(Protocol):
     """A connected channel: what the app factory wires into the web app, the outbox and shutdown."""
 
-    name: str
-    sender: ChannelSender
+    @property
+    def name(self) -> str: ...  # what Contact.channel and OutboxItem.channel say: "telegram", "whatsapp"
+
+    @property
+    def sender(self) -> ChannelSender: ...
 
     def routes(self) -> list[BaseRoute]:
         """The webhook routes this channel answers (verified before anything is stored)."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answers.texts import Texts
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
-from bot.hotline import audit, queue
+from bot.hotline import audit, escalations, queue
 from bot.outbox.enqueue import enqueue_raw
 from bot.storage.db import transaction
 from bot.storage.models import Case, Escalation, EscalationStatus, OutboxItem, Priority, Staff
@@ -202,3 +202,23 @@ class StaffGroup:
             await query.answer(text[:190] or None)
         except Exception as exc:  # no bot attached, network, or the query is too old
             log.info("staff_group.answer_callback_failed error=%s", exc)
+
+
+def connect(
+    settings: Settings,
+    texts: Texts,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    wake: Callable[[], None],
+) -> StaffGroup | None:
+    """The staff group when telegram.staff_group_id is configured, told of every new escalation.
+
+    Escalations notify their listeners inside the transaction that opened them, from any caller.
+    """
+    chat_id = settings.telegram.staff_group_id
+    if chat_id is None:
+        return None
+    group = StaffGroup(chat_id=chat_id, settings=settings, texts=texts, sessions=sessions, clock=clock, wake=wake)
+    listeners = sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
+    listeners.append(group.on_escalation)
+    return group
