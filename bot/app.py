@@ -1,36 +1,38 @@
-"""The app factory: builds every long-lived dependency once and closes them on shutdown."""
+"""The app factory: builds every long-lived dependency once, wires the features and the channels to
+what each of them uses, and closes everything on shutdown. The one module that knows them all.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers.library import Library
 from bot.answers.texts import Texts
+from bot.channels import local, telegram, whatsapp
+from bot.channels.base import Channel, ReplyWindows, always_open
+from bot.channels.telegram import StaffGroupHandler, TelegramChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.chat.dispatch import Dispatcher
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
 from bot.hotline import sla, staff_group
+from bot.hotline.staff_group import StaffGroup
 from bot.jobs import reminders, retention, tips
 from bot.jobs.scheduler import JobScheduler
-from bot.outbox.sender import ChannelSender, OutboxWorker
+from bot.outbox.sender import ChannelSender, OutboxWorker, WindowOpen
 from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory
 from bot.storage.models import utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient
 from bot.understanding.understand import Understander
 from handlers.registry import resolve_handler
-
-if TYPE_CHECKING:
-    import telegram
-
-    from bot.hotline.staff_group import StaffGroup
 
 log = logging.getLogger(__name__)
 UI_TEXTS = PROJECT_ROOT / "content" / "ui.yml"
@@ -47,12 +49,14 @@ class App:
     outbox: OutboxWorker
     rasa: RasaClient | None
     managed_rasa: ManagedRasa | None
-    # Periodic jobs stored in the database (SLA checks; features add theirs with register_job).
+    # Periodic jobs stored in the database (SLA sweep, flow reminders, retention, tips).
     scheduler: JobScheduler
-    # Telegram staff group (bot/staff_group.py), when telegram.staff_group_id is configured: the
-    # Telegram adapter hands updates from that chat to staff_group_handler instead of dispatch.
+    # Can free text reach this contact now? Each channel's rule (bot/channels/base.py).
+    window_open: WindowOpen
+    # Telegram staff group (bot/hotline/staff_group.py), when telegram.staff_group_id is configured:
+    # the Telegram adapter hands updates from that chat to staff_group_handler instead of dispatch.
     staff_group: StaffGroup | None = None
-    staff_group_handler: Callable[[telegram.Update], Awaitable[None]] | None = None
+    staff_group_handler: StaffGroupHandler | None = None
     # Long-running work that features add (bot/channels: Telegram polling or setWebhook), started
     # with the outbox, and their clean-ups (HTTP clients), run on shutdown after the outbox stopped.
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -124,9 +128,8 @@ def build_app(
         migrate(engine)
     sessions = session_factory(engine)
     library = Library.load(settings.content_dir, settings.contacts)
-    services = Services(
-        settings=settings, library=library, texts=Texts.load(UI_TEXTS, settings.contacts), clock=clock
-    )
+    texts = Texts.load(UI_TEXTS, settings.contacts)
+    services = Services(settings=settings, library=library, texts=texts, clock=clock)
     managed: ManagedRasa | None = None
     if settings.nlu.mode == "remote" and settings.nlu.url:
         rasa: RasaClient | None = RasaClient(settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s)
@@ -138,13 +141,68 @@ def build_app(
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
     worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
     dispatcher = Dispatcher(services, sessions, understander, resolve_handler, on_committed=worker.wake)
-    app = App(
-        settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,
-        scheduler=JobScheduler(engine),
+    # Every channel's rule, configured or not: a WhatsApp contact is bound by WhatsApp's window
+    # even in a process without Twilio credentials (the terminal chat).
+    window_open = ReplyWindows(
+        {whatsapp.CHANNEL: whatsapp.window_open, telegram.CHANNEL: always_open, local.CHANNEL: always_open}
     )
-    staff_group.install(app)
-    sla.install(app)
-    reminders.install(app)
-    retention.install(app)
-    tips.install(app)
-    return app
+    group = staff_group.connect(settings, texts, sessions, clock, worker.wake)  # when configured
+    # Job names are stored with their schedules (apscheduler_jobs): keep them when refactoring.
+    scheduler = JobScheduler(engine)
+    scheduler.every(
+        sla.JOB_NAME, settings.hotline.sla_sweep_seconds,
+        functools.partial(sla.run_sweep, sessions, clock, settings.hotline, group), wake=worker.wake,
+    )
+    scheduler.every(
+        reminders.JOB_NAME, settings.flows.reminder_sweep_seconds,
+        functools.partial(reminders.run_sweep, sessions, settings, texts, clock), wake=worker.wake,
+    )
+    scheduler.every(
+        retention.JOB_NAME, retention.DAILY_S, functools.partial(retention.run_purge, sessions, settings.privacy, clock)
+    )
+    scheduler.every(
+        tips.JOB_NAME, tips.WEEK_S,
+        functools.partial(
+            tips.run_weekly, sessions, clock, library=library, texts=texts, window_open=window_open,
+            default_language=settings.default_language,
+        ),
+        wake=worker.wake,
+    )
+    return App(
+        settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,
+        scheduler=scheduler, window_open=window_open, staff_group=group,
+        staff_group_handler=group.handle if group is not None else None,
+    )
+
+
+def connect_channels(app: App) -> list[Channel]:
+    """The channels the environment configures (Telegram token, Twilio credentials), wired to the app.
+
+    Their senders join the outbox, Telegram's setWebhook or polling starts with the app's
+    background work, and their HTTP clients close on shutdown. Their routes: bot.web.webhooks.
+    """
+    settings = app.settings
+    clock = app.services.clock
+    channels: list[Channel] = []
+    if settings.telegram.token:
+        bot = TelegramChannel(
+            settings, app.dispatcher.dispatch, app.sessions, clock, staff_group=app.staff_group_handler
+        )
+        app.background.append(bot.run)
+        channels.append(bot)
+    if settings.whatsapp.enabled:
+        channels.append(
+            WhatsAppChannel(
+                settings, app.dispatcher.dispatch, app.sessions, app.services.texts, clock, wake=app.outbox.wake
+            )
+        )
+    for channel in channels:
+        app.outbox.add_sender(channel.sender)
+        app.closers.append(channel.aclose)
+    log.info(
+        "channels.connected telegram=%s whatsapp=%s public_url=%s",
+        settings.telegram.mode or "off",
+        "on" if settings.whatsapp.enabled else "off",
+        settings.public_url or "-",
+    )
+    return channels

@@ -43,11 +43,6 @@ ALLOWED_LOCAL_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("bot.recruitment.agencies", "bot.cli"),
     ("bot.recruitment.agencies", "bot.config"),
     ("bot.recruitment.agencies", "bot.storage.db"),
-    # channel adapters connected only when configured
-    ("bot.channels.wiring", "bot.channels.telegram"),
-    ("bot.channels.wiring", "bot.channels.whatsapp"),
-    ("bot.jobs.reminders", "bot.app"),
-    ("bot.web.server", "bot.console"),
 })
 
 

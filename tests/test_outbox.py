@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, build_app
-from bot.channels.wiring import connect_channels
+from bot.app import App, build_app, connect_channels
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
 from bot.outbox.enqueue import enqueue

@@ -14,7 +14,11 @@ from tests.support import Dialog
 
 def queue_tips(dialog: Dialog, now) -> int:  # type: ignore[no-untyped-def]
     with transaction(dialog.app.sessions) as session:
-        return send_tips(session, dialog.app.services, now)
+        services = dialog.app.services
+        return send_tips(
+            session, now, library=services.library, texts=services.texts, window_open=dialog.app.window_open,
+            default_language=services.settings.default_language,
+        )
 
 
 async def test_subscribe_get_a_tip_and_stop(dialog: Dialog) -> None:
@@ -52,3 +56,19 @@ async def test_whatsapp_subscribers_outside_the_24_hour_window_are_skipped(dialo
     with dialog.app.sessions() as session:
         item = session.scalars(select(OutboxItem)).one()
         assert item.chat_id == "whatsapp:+620000000002" and item.text.startswith("This week's safe-migration tip:")
+
+
+async def test_tips_keep_the_same_window_margin_as_the_whatsapp_sender(dialog: Dialog) -> None:
+    # In the window's last minute a message may reach WhatsApp after it closed: no tip then either.
+    now = utcnow()
+    with transaction(dialog.app.sessions) as session:
+        session.add_all([
+            Contact(channel="whatsapp", external_id="+620000000003", language="id",
+                    subscribed_at=now - timedelta(days=30), last_inbound_at=now - timedelta(hours=23, minutes=58)),
+            Contact(channel="whatsapp", external_id="+620000000004", language="id",
+                    subscribed_at=now - timedelta(days=30),
+                    last_inbound_at=now - timedelta(hours=23, minutes=59, seconds=30)),
+        ])
+    assert queue_tips(dialog, now) == 1
+    with dialog.app.sessions() as session:
+        assert session.scalars(select(OutboxItem.chat_id)).one() == "+620000000003"

@@ -92,6 +92,13 @@ async def test_forged_signatures_get_403_and_change_nothing(bot: ServedBot, fake
     assert fake_twilio.calls == []
 
 
+async def test_the_webhook_of_a_channel_not_configured_is_refused(bot: ServedBot) -> None:
+    # Only Twilio is configured here: Telegram's webhook answers 403 as a wrong secret would.
+    response = await bot.post_update(shapes.message("/start"))
+    assert response.status_code == 403
+    assert bot.count(Message) == bot.count(Contact) == 0
+
+
 async def test_a_typed_number_presses_the_button_offered_last(
     bot: ServedBot, fake_twilio: FakeTwilio
 ) -> None:

@@ -1,10 +1,13 @@
-"""What the Telegram and WhatsApp adapters share: long texts in parts, the store-failed fallback."""
+"""What the Telegram and WhatsApp adapters share: the dispatch they feed, long texts in parts, and
+the fallback when the store failed.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 from bot.chat.inbound import Inbound, Reply
 from bot.outbox.sender import ChannelSender, Outgoing
@@ -12,6 +15,20 @@ from bot.outbox.sender import ChannelSender, Outgoing
 log = logging.getLogger(__name__)
 # The person has just written: WhatsApp's 24-hour window is open, whatever the database says.
 FRESH_INBOUND = "fresh_inbound"
+
+
+class Dispatched(Protocol):
+    """What an adapter needs of dispatch's result (bot.chat.dispatch.DispatchResult)."""
+
+    @property
+    def stored(self) -> bool: ...  # False: the database failed; replies are the fallback to send directly
+
+    @property
+    def replies(self) -> Sequence[Reply]: ...
+
+
+# The one path every inbound message takes (bot.chat.dispatch.Dispatcher.dispatch).
+Dispatch = Callable[[Inbound], Awaitable[Dispatched]]
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from telegram import (
     Bot,
     CallbackQuery,
@@ -40,14 +44,13 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.common import RecentKeys, send_fallback, split_text
+from bot.channels.base import always_open
+from bot.channels.common import Dispatch, RecentKeys, send_fallback, split_text
 from bot.chat.inbound import Inbound, Media
-from bot.config import TelegramSettings
+from bot.config import Settings, TelegramSettings
+from bot.outbox import delivery
 from bot.outbox.sender import MAX_IN_FLIGHT, Outgoing, PermanentFailure, RetryLater, SendError
-from bot.storage.models import OutboxItem, utcnow
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.storage.models import Contact, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ HASHED_PAYLOAD = "h:"  # a longer payload travels as this prefix + a hash; see p
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 25  # long polling: Telegram answers as soon as an update arrives
 MAX_RETRY_DELAY_S = 300.0
+# What handles updates from the staff group chat (bot.hotline.staff_group.StaffGroup.handle).
+StaffGroupHandler = Callable[[Update], Awaitable[None]]
 
 
 def message_ref(chat_id: int | str, message_id: int) -> str:
@@ -278,11 +283,24 @@ def make_requests(timeout_s: float) -> tuple[HTTPXRequest, HTTPXRequest]:
 class TelegramChannel:
     """Webhook handling, polling, setWebhook, and the sender, around one PTB Bot."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.settings = app.settings.telegram
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatch: Dispatch,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        staff_group: StaffGroupHandler | None = None,
+    ) -> None:
+        self.settings = settings.telegram
         assert self.settings.token
-        self._requests = make_requests(app.settings.outbox.send_timeout_s)
+        self.public_url = settings.public_url
+        self.dispatch = dispatch
+        self.sessions = sessions
+        self.clock = clock
+        self.staff_group = staff_group
+        self._requests = make_requests(settings.outbox.send_timeout_s)
         # TELEGRAM_BASE_URL: Telegram itself, a self-hosted Bot API server, or a local fake in tests.
         self.bot = Bot(
             self.settings.token,
@@ -293,14 +311,28 @@ class TelegramChannel:
         self.sender = TelegramSender(self.bot, self.settings)
         self._fallbacks = RecentKeys()
 
-    @classmethod
-    def connect(cls, app: App) -> TelegramChannel:
-        """Build the channel and register its sender, its startup work and its clean-up with the app."""
-        channel = cls(app)
-        app.outbox.add_sender(channel.sender)
-        app.background.append(channel.run)
-        app.closers.append(channel.aclose)
-        return channel
+    def window_open(self, contact: Contact, now: datetime) -> bool:
+        return always_open(contact, now)  # a bot may write to anyone who started it, at any time
+
+    # ------------------------------------------------------------ the webhook
+    def routes(self) -> list[BaseRoute]:
+        return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
+
+    async def _webhook(self, request: Request) -> Response:
+        client = request.client.host if request.client else "-"
+        if not self.secret_matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
+            log.warning("webhook.telegram.forbidden client=%s", client)
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = json.loads(await request.body())
+        except ValueError as exc:
+            log.warning("webhook.telegram.malformed client=%s error=%s", client, exc)
+            return PlainTextResponse("malformed JSON", status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("webhook.telegram.malformed client=%s error=not an update", client)
+            return PlainTextResponse("not an update", status_code=400)
+        stored = await self.handle_json(data)
+        return Response(status_code=200 if stored else 500)
 
     def secret_matches(self, header: str | None) -> bool:
         """Constant-time check of X-Telegram-Bot-Api-Secret-Token; no secret configured = no webhook."""
@@ -327,7 +359,7 @@ class TelegramChannel:
             return True
 
     async def _handle(self, update: Update) -> bool:
-        incoming = read_update(update, self.settings.staff_group_id, self.app.services.clock())
+        incoming = read_update(update, self.settings.staff_group_id, self.clock())
         if incoming.audience == "staff_group":
             await self._to_staff_group(update)
             return True
@@ -342,7 +374,7 @@ class TelegramChannel:
             if inbound.payload and inbound.payload.startswith(HASHED_PAYLOAD):
                 inbound = await self._unhash(inbound)
         try:
-            result = await self.app.dispatcher.dispatch(inbound)
+            result = await self.dispatch(inbound)
         finally:
             if acknowledged is not None:
                 await acknowledged
@@ -352,12 +384,11 @@ class TelegramChannel:
         return True
 
     async def _to_staff_group(self, update: Update) -> None:
-        handler = self.app.staff_group_handler
-        if handler is None:
+        if self.staff_group is None:
             log.info("telegram.staff_group.unhandled update_id=%s", update.update_id)
             return
         try:
-            await handler(update)
+            await self.staff_group(update)
         except Exception:
             log.exception("telegram.staff_group.failed update_id=%s", update.update_id)
 
@@ -391,17 +422,9 @@ class TelegramChannel:
 
     def _stored_payload(self, chat_id: str, token: str) -> str | None:
         """The long payload behind a hashed callback_data, from the buttons this chat was sent."""
-        with self.app.sessions() as session:
-            for buttons in session.scalars(
-                select(OutboxItem.buttons)
-                .where(OutboxItem.channel == CHANNEL, OutboxItem.chat_id == chat_id)
-                .order_by(OutboxItem.id.desc())
-                .limit(200)
-            ):
-                for button in buttons or []:
-                    if callback_data(button["payload"]) == token:
-                        return str(button["payload"])
-        return None
+        with self.sessions() as session:
+            payloads = delivery.recent_button_payloads(session, CHANNEL, chat_id)
+        return next((payload for payload in payloads if callback_data(payload) == token), None)
 
     # ------------------------------------------------------------ startup: webhook or polling
     async def run(self) -> None:
@@ -409,7 +432,7 @@ class TelegramChannel:
         await self._hello()
         if self.settings.mode == "polling":
             await self.poll()
-        elif self.app.settings.public_url:
+        elif self.public_url:
             await self.set_webhook()
         else:
             log.info(
@@ -427,7 +450,7 @@ class TelegramChannel:
 
     async def set_webhook(self) -> None:
         """Point Telegram at PUBLIC_URL/webhooks/telegram with our secret; retried until it works."""
-        url = f"{self.app.settings.public_url}{WEBHOOK_PATH}"
+        url = f"{self.public_url}{WEBHOOK_PATH}"
         failures = 0
         while True:
             try:

@@ -3,38 +3,37 @@
 Inbound messages and status callbacks are accepted only with a valid X-Twilio-Signature for
 PUBLIC_URL + path. Replies go out through a real `twilio.rest.Client` (its async HTTP client)
 on TWILIO_API_BASE_URL. WhatsApp lets a business write freely only within 24 hours of the
-person's last message; outside it a message is held (visible, never dropped) and, when a
-reopening template is configured, the person is asked to answer first.
+person's last message (`window_open`); outside it a message is held (visible, never dropped)
+and, when a reopening template is configured, the person is asked to answer first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 
 from bot.answers.texts import Texts
-from bot.channels.common import FRESH_INBOUND, RecentKeys, send_fallback, split_text
+from bot.channels.common import FRESH_INBOUND, Dispatch, RecentKeys, send_fallback, split_text
 from bot.chat.inbound import Inbound, Media
 from bot.config import Settings
+from bot.outbox import delivery
 from bot.outbox.sender import HoldMessage, Outgoing, PermanentFailure, RetryLater, SendError
+from bot.storage import people
 from bot.storage.db import transaction
-from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus, utcnow
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from bot.app import App
+from bot.storage.models import Contact, utcnow
 
 log = logging.getLogger(__name__)
 # twilio's HTTP client logs every request at INFO; message bodies are personal data.
@@ -47,8 +46,11 @@ INBOUND_PATH = "/webhooks/whatsapp"
 STATUS_PATH = "/webhooks/whatsapp/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 TEXT_LIMIT = 1600  # Twilio refuses longer WhatsApp bodies (error 21617)
+# WhatsApp's customer service window: a business may send free text only this long after the
+# person's last message (Meta, "Customer service windows"); later, only approved templates.
 WINDOW = timedelta(hours=24)
-# Near the end of the window a message might arrive just after it closed: treat it as closed.
+# The one margin the bot keeps (sender, staff console, tips alike): a message sent in the window's
+# last minute might reach WhatsApp after it closed and be refused, so the window counts as closed.
 WINDOW_MARGIN = timedelta(minutes=1)
 # A status callback can overtake the worker writing the provider id: look again this often.
 STATUS_LOOKUPS = 4
@@ -59,26 +61,14 @@ TOO_MANY_REQUESTS = 20429
 # Errors that will never go away for this message: invalid / not a mobile / unsubscribed (STOP) /
 # not a WhatsApp number / body refused.
 PERMANENT_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21617, 63003, 63024})
-
-# Twilio's delivery statuses, in the order a message goes through them. A callback never moves a
-# message backwards (they can arrive out of order).
-STATUS_RANK = {
-    None: 0,
-    "queued": 0,
-    "pending": 0,
-    "accepted": 1,
-    "scheduled": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "read": 5,
-    "held": 6,
-    "dead": 6,
-    "failed": 6,
-    "undelivered": 6,
-    "canceled": 6,
-}
+# Twilio's delivery statuses that mean the message never arrived.
 FAILED = ("failed", "undelivered")
+
+
+def window_open(contact: Contact, now: datetime) -> bool:
+    """Can free text reach this WhatsApp contact now (they wrote within the window, less the margin)?"""
+    last = contact.last_inbound_at
+    return last is not None and now - last < WINDOW - WINDOW_MARGIN
 
 
 # ---------------------------------------------------------------- messages in
@@ -201,15 +191,15 @@ class WhatsAppSender:
             await self._http.close()
 
     async def send(self, message: Outgoing) -> str | None:
-        if "content_sid" in message.extra:
+        if delivery.TEMPLATE in message.extra:
             # A template (e.g. staff re-opening the window) may go out whatever the window says.
             return await self._create(
                 message.chat_id,
-                content_sid=str(message.extra["content_sid"]),
+                content_sid=str(message.extra[delivery.TEMPLATE]),
                 content_variables=message.extra.get("content_variables"),
             )
-        lang, window_open, prompted = await asyncio.to_thread(self._recipient, message)
-        if not window_open:
+        lang, is_open, prompted = await asyncio.to_thread(self._recipient, message)
+        if not is_open:
             await self._hold_outside_window(message, prompted)
         parts = self.render(message, lang)
         first = min(int(message.extra.get("parts_sent", 0)), len(parts) - 1)
@@ -233,7 +223,7 @@ class WhatsAppSender:
         template = self.config.reopen_template_sid
         if template and not prompted:
             sid = await self._create(message.chat_id, content_sid=template)
-            progress["reopen_sent_at"] = self.clock().isoformat()
+            progress[delivery.REOPEN_SENT_AT] = self.clock().isoformat()
             log.info("whatsapp.window.reopen_sent outbox=%s sid=%s", message.id, sid)
             raise HoldMessage(
                 "outside WhatsApp's 24-hour window: the reopening template was sent; "
@@ -288,146 +278,87 @@ class WhatsAppSender:
         """(language, window open, reopening template already sent since the person last wrote)."""
         if message.extra.get(FRESH_INBOUND):
             return self.default_language, True, False  # they have just written to us
-        closed_by_twilio = bool(message.extra.get("window_closed"))  # said so in a status callback
+        closed_by_twilio = bool(message.extra.get(delivery.WINDOW_CLOSED))  # said so in a status callback
         with self.sessions() as session:
-            contact = (
-                session.get(Contact, message.contact_id)
-                if message.contact_id is not None
-                else session.scalars(
-                    select(Contact).where(Contact.channel == CHANNEL, Contact.external_id == message.chat_id)
-                ).one_or_none()
-            )
+            contact = people.find_contact(session, CHANNEL, message.chat_id, message.contact_id)
             lang = (contact.language if contact else None) or self.default_language
-            last_in = contact.last_inbound_at if contact else None
-            now = self.clock()
-            window_open = (
-                not closed_by_twilio and last_in is not None and now - last_in < WINDOW - WINDOW_MARGIN
+            is_open = not closed_by_twilio and contact is not None and window_open(contact, self.clock())
+            prompted = not is_open and delivery.reopening_sent_since(
+                session, CHANNEL, message.chat_id, contact.last_inbound_at if contact else None
             )
-            prompted = not window_open and _reopen_sent_since(session, message.chat_id, last_in)
-        return lang, window_open, prompted
+        return lang, is_open, prompted
 
-
-def _reopen_sent_since(session: Session, chat_id: str, since: datetime | None) -> bool:
-    """Did this person get a reopening template after their last message? (One is enough.)"""
-    rows = session.scalars(
-        select(OutboxItem)
-        .where(OutboxItem.channel == CHANNEL, OutboxItem.chat_id == chat_id)
-        .order_by(OutboxItem.id.desc())
-        .limit(50)
-    )
-    for row in rows:
-        extra = row.extra or {}
-        if "reopen_sent_at" in extra:
-            sent_at = datetime.fromisoformat(str(extra["reopen_sent_at"]))
-        elif "content_sid" in extra and row.status is OutboxStatus.SENT and row.sent_at is not None:
-            sent_at = row.sent_at
-        else:
-            continue
-        if since is None or sent_at > since:
-            return True
-    return False
-
-
-# ---------------------------------------------------------------- delivery statuses
-def record_status(
-    sessions: sessionmaker[Session],
-    sid: str,
-    status: str,
-    error_code: str | None,
-    clock: Callable[[], datetime],
-) -> bool:
-    """Apply one status callback; False when no message has this MessageSid (yet)."""
-    with transaction(sessions) as session:
-        item = session.scalars(
-            select(OutboxItem).where(OutboxItem.channel == CHANNEL, OutboxItem.provider_message_id == sid)
-        ).first()
-        message = session.get(Message, item.message_id) if item is not None and item.message_id else None
-        if message is None:
-            message = session.scalars(
-                select(Message).where(
-                    Message.channel == CHANNEL,
-                    Message.channel_message_id == sid,
-                    Message.direction == Direction.OUT,
-                )
-            ).first()
-        if item is None and message is None:
-            return False
-        if message is not None and STATUS_RANK.get(status, 0) > STATUS_RANK.get(message.delivery_status, 0):
-            message.delivery_status = status
-        if status in FAILED and item is not None and item.status is OutboxStatus.SENT:
-            _undelivered(item, sid, error_code, clock())
-    return True
-
-
-def _undelivered(item: OutboxItem, sid: str, error_code: str | None, now: datetime) -> None:
-    item.last_error = f"Twilio status callback: undelivered, error {error_code or '-'}"
-    if error_code == str(OUTSIDE_WINDOW) and "content_sid" not in (item.extra or {}):
-        # The window had closed after all: send it again the way a closed window needs.
-        item.status = OutboxStatus.PENDING
-        item.next_attempt_at = now
-        item.extra = {**(item.extra or {}), "window_closed": True}
-        log.warning("whatsapp.status.outside_window outbox=%s sid=%s: queued again", item.id, sid)
-        return
-    item.status = OutboxStatus.DEAD
-    log.error(
-        "outbox.undelivered id=%s channel=whatsapp chat=%s sid=%s error=%s: operator action needed",
-        item.id,
-        item.chat_id,
-        sid,
-        error_code,
-    )
-
-
-def release_held(sessions: sessionmaker[Session], chat_id: str, now: datetime) -> int:
-    """The person wrote, so the window is open again: messages held for it go out, oldest first.
-
-    Runs before the message is dispatched, so they go out before the answer to it; the contact's
-    last message time is moved here too, or the sender would find the window still closed.
-    """
-    with transaction(sessions) as session:
-        rows = session.scalars(
-            select(OutboxItem).where(
-                OutboxItem.channel == CHANNEL,
-                OutboxItem.chat_id == chat_id,
-                OutboxItem.status == OutboxStatus.HELD,
-            )
-        ).all()
-        if not rows:
-            return 0
-        contact = session.scalars(
-            select(Contact).where(Contact.channel == CHANNEL, Contact.external_id == chat_id)
-        ).one_or_none()
-        if contact is not None and (contact.last_inbound_at is None or contact.last_inbound_at < now):
-            contact.last_inbound_at = now
-        for row in rows:
-            row.status = OutboxStatus.PENDING
-            row.next_attempt_at = now
-            row.extra = {k: v for k, v in (row.extra or {}).items() if k != "window_closed"}
-        return len(rows)
 
 
 # ---------------------------------------------------------------- the channel
 class WhatsAppChannel:
     """Signature checks, inbound messages, status callbacks, and the sender."""
 
-    def __init__(self, app: App) -> None:
-        settings = app.settings
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatch: Dispatch,
+        sessions: sessionmaker[Session],
+        texts: Texts,
+        clock: Callable[[], datetime],
+        wake: Callable[[], None],
+    ) -> None:
         assert settings.whatsapp.auth_token
-        self.app = app
+        self.dispatch = dispatch
+        self.sessions = sessions
+        self.clock = clock
+        self.wake = wake
         self.public_url = settings.public_url
         self.validator = RequestValidator(settings.whatsapp.auth_token)
-        self.sender = WhatsAppSender(settings, app.sessions, app.services.texts, app.services.clock)
+        self.sender = WhatsAppSender(settings, sessions, texts, clock)
         self._fallbacks = RecentKeys()
         if not self.public_url:
             log.error("whatsapp.no_public_url: set PUBLIC_URL, or every Twilio webhook is refused (403)")
 
-    @classmethod
-    def connect(cls, app: App) -> WhatsAppChannel:
-        """Build the channel and register its sender and its clean-up with the app."""
-        channel = cls(app)
-        app.outbox.add_sender(channel.sender)
-        app.closers.append(channel.sender.aclose)
-        return channel
+    def window_open(self, contact: Contact, now: datetime) -> bool:
+        return window_open(contact, now)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+    # ------------------------------------------------------------ webhooks
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(INBOUND_PATH, self._message_webhook, methods=["POST"]),
+            Route(STATUS_PATH, self._status_webhook, methods=["POST"]),
+        ]
+
+    async def _signed_form(self, request: Request) -> dict[str, str] | None:
+        """The form fields when Twilio signed them, else None (logged)."""
+        form = await request.form()
+        if not self.signature_valid(
+            request.url.path,
+            request.url.query,
+            form,
+            request.headers.get("X-Twilio-Signature"),
+            request.headers.get("X-Twilio-Webhooks-Signature-Settings"),
+        ):
+            client = request.client.host if request.client else "-"
+            log.warning("webhook.whatsapp.forbidden path=%s client=%s", request.url.path, client)
+            return None
+        return {key: str(value) for key, value in form.items()}
+
+    async def _message_webhook(self, request: Request) -> Response:
+        params = await self._signed_form(request)
+        if params is None:
+            return PlainTextResponse("forbidden", status_code=403)
+        stored = await self.handle_message(params)
+        # Replies go out through the REST API from the outbox; the webhook answers an empty TwiML.
+        return Response(EMPTY_TWIML, status_code=200 if stored else 500, media_type="text/xml")
+
+    async def _status_webhook(self, request: Request) -> Response:
+        params = await self._signed_form(request)
+        if params is None:
+            return PlainTextResponse("forbidden", status_code=403)
+        await self.handle_status(params)
+        return Response(status_code=204)
 
     def signature_valid(
         self, path: str, query: str, params: Any, signature: str | None, signature_settings: str | None = None
@@ -439,28 +370,37 @@ class WhatsAppChannel:
         algorithm = get_signature_algorithm(signature_settings)
         return bool(self.validator.validate(url, params, signature, algorithm=algorithm))
 
+    # ------------------------------------------------------------ messages and statuses
     async def handle_message(self, params: Mapping[str, str]) -> bool:
         """One incoming message. False: not stored (the webhook answers 5xx)."""
         try:
-            inbound = read_message(params, self.app.services.clock())
+            inbound = read_message(params, self.clock())
         except ValueError as exc:
             log.warning("whatsapp.message.unreadable error=%s", exc)
             return True  # signed by Twilio but not a message we understand: nothing to redeliver
         try:
-            released = await asyncio.to_thread(
-                release_held, self.app.sessions, inbound.chat_id, inbound.received_at
-            )
+            released = await asyncio.to_thread(self._release_held, inbound)
         except Exception as exc:  # the store is down; dispatch below answers with the fallback
             log.error("whatsapp.window.release_failed error=%s", exc)
             released = 0
         if released:
             log.info("whatsapp.window.reopened released=%d", released)
-            self.app.outbox.wake()
-        result = await self.app.dispatcher.dispatch(inbound)
+            self.wake()
+        result = await self.dispatch(inbound)
         if not result.stored:
             await send_fallback(self.sender, inbound, result.replies, self._fallbacks)
             return False
         return True
+
+    def _release_held(self, inbound: Inbound) -> int:
+        """The person wrote, so messages held for the window go out, before the answer to this one."""
+        with transaction(self.sessions) as session:
+            released = delivery.release_held(session, CHANNEL, inbound.chat_id, inbound.received_at)
+            if released:
+                # Dispatch records the message only after this; without it the sender would
+                # still find the window closed.
+                people.wrote_at(session, CHANNEL, inbound.chat_id, inbound.received_at)
+        return released
 
     async def handle_status(self, params: Mapping[str, str]) -> None:
         sid = params.get("MessageSid") or params.get("SmsSid")
@@ -470,14 +410,26 @@ class WhatsAppChannel:
             return
         error_code = params.get("ErrorCode") or None
         for attempt in range(STATUS_LOOKUPS):
-            found = await asyncio.to_thread(
-                record_status, self.app.sessions, sid, status, error_code, self.app.services.clock
-            )
+            found = await asyncio.to_thread(self._record_status, sid, status, error_code)
             if found:
                 log.info("whatsapp.status sid=%s status=%s error=%s", sid, status, error_code or "-")
                 if status in FAILED:
-                    self.app.outbox.wake()
+                    self.wake()
                 return
             if attempt < STATUS_LOOKUPS - 1:
                 await asyncio.sleep(STATUS_LOOKUP_PAUSE_S)
         log.info("whatsapp.status.unknown_sid sid=%s status=%s", sid, status)
+
+    def _record_status(self, sid: str, status: str, error_code: str | None) -> bool:
+        """One status callback in one transaction; False when no message has this sid (yet)."""
+        failed = status in FAILED
+        with transaction(self.sessions) as session:
+            return delivery.record_delivery(
+                session,
+                CHANNEL,
+                sid,
+                status,
+                self.clock(),
+                undelivered=f"Twilio status callback: undelivered, error {error_code or '-'}" if failed else None,
+                window_closed=failed and error_code == str(OUTSIDE_WINDOW),
+            )

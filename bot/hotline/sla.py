@@ -11,22 +11,18 @@ Each step is a conditional UPDATE, so a repeated or concurrent sweep never alert
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import HotlineSettings
+from bot.hotline.staff_group import StaffGroup
 from bot.storage.db import transaction
 from bot.storage.models import Escalation, EscalationStatus, Priority, Staff, StaffRole
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.hotline.staff_group import StaffGroup
 
 log = logging.getLogger(__name__)
 JOB_NAME = "sla.sweep"
@@ -129,16 +125,16 @@ def _supervisors(session: Session) -> list[str]:
     )
 
 
-def install(app: App) -> None:
-    """Register the sweep as one periodic job (not one job per escalation)."""
+def run_sweep(
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    hotline: HotlineSettings,
+    group: StaffGroup | None,
+) -> bool:
+    """The periodic job (one for the whole queue, not one per escalation): one sweep, one transaction.
 
-    def run() -> SweepResult:
-        with transaction(app.sessions) as session:
-            return sweep(session, app.services.clock(), app.settings.hotline, app.staff_group)
-
-    async def job() -> None:
-        result = await asyncio.to_thread(run)
-        if result.team_alerts or result.supervisor_alerts:
-            app.outbox.wake()
-
-    app.scheduler.register_job(JOB_NAME, job, every_s=app.settings.hotline.sla_sweep_seconds)
+    True when alerts were queued for the staff group.
+    """
+    with transaction(sessions) as session:
+        result = sweep(session, clock(), hotline, group)
+    return bool(result.team_alerts or result.supervisor_alerts)

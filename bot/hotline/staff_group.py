@@ -26,8 +26,6 @@ from bot.storage.models import Case, Escalation, EscalationStatus, OutboxItem, P
 if TYPE_CHECKING:
     import telegram
 
-    from bot.app import App
-
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 CLAIM_PREFIX = "staff:claim:"
@@ -206,17 +204,21 @@ class StaffGroup:
             log.info("staff_group.answer_callback_failed error=%s", exc)
 
 
-def install(app: App) -> StaffGroup | None:
-    """Post escalations to the staff group and handle its updates, when a group is configured."""
-    chat_id = app.settings.telegram.staff_group_id
+def connect(
+    settings: Settings,
+    texts: Texts,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    wake: Callable[[], None],
+) -> StaffGroup | None:
+    """The staff group when telegram.staff_group_id is configured, told of every new escalation.
+
+    Escalations notify their listeners inside the transaction that opened them, from any caller.
+    """
+    chat_id = settings.telegram.staff_group_id
     if chat_id is None:
         return None
-    group = StaffGroup(
-        chat_id=chat_id, settings=app.settings, texts=app.services.texts, sessions=app.sessions,
-        clock=app.services.clock, wake=app.outbox.wake,
-    )
-    listeners = app.sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
+    group = StaffGroup(chat_id=chat_id, settings=settings, texts=texts, sessions=sessions, clock=clock, wake=wake)
+    listeners = sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
     listeners.append(group.on_escalation)
-    app.staff_group = group
-    app.staff_group_handler = group.handle
     return group

@@ -10,11 +10,10 @@ at the same moment wins: their newer message makes the update match nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,9 +25,6 @@ from bot.outbox.enqueue import enqueue
 from bot.storage.db import transaction
 from bot.storage.models import Contact, Conversation, ConversationState
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger(__name__)
 JOB_NAME = "flow_reminders"
 
@@ -39,11 +35,8 @@ class SweepResult:
     closed: int
 
 
-def remind_abandoned(
-    sessions: sessionmaker[Session], settings: Settings, now: datetime, *, texts: Texts | None = None
-) -> SweepResult:
+def remind_abandoned(sessions: sessionmaker[Session], settings: Settings, texts: Texts, now: datetime) -> SweepResult:
     """Remind idle flows once, close the ones idle for too long; one transaction."""
-    texts = texts or _texts(settings)
     remind_before = now - timedelta(minutes=settings.flows.remind_after_minutes)
     close_before = now - timedelta(minutes=settings.flows.close_after_minutes)
     reminded = closed = 0
@@ -104,21 +97,8 @@ def _close(session: Session, conversation: Conversation, seen: datetime) -> int:
     return int(result.rowcount == 1)
 
 
-def _texts(settings: Settings) -> Texts:
-    from bot.app import UI_TEXTS
-
-    return Texts.load(UI_TEXTS, settings.contacts)
-
-
-def install(app: App) -> None:
-    """Run the sweep as one periodic job of the app's scheduler (bot/scheduler.py)."""
-
-    def run() -> SweepResult:
-        return remind_abandoned(app.sessions, app.settings, app.services.clock(), texts=app.services.texts)
-
-    async def job() -> None:
-        result = await asyncio.to_thread(run)
-        if result.reminded:
-            app.outbox.wake()
-
-    app.scheduler.register_job(JOB_NAME, job, every_s=app.settings.flows.reminder_sweep_seconds)
+def run_sweep(
+    sessions: sessionmaker[Session], settings: Settings, texts: Texts, clock: Callable[[], datetime]
+) -> bool:
+    """The periodic job; True when reminders were queued."""
+    return remind_abandoned(sessions, settings, texts, clock()).reminded > 0

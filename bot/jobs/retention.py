@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import PrivacySettings
 from bot.storage.db import transaction
@@ -26,10 +25,9 @@ from bot.storage.models import (
     OutboxStatus,
 )
 
-if TYPE_CHECKING:
-    from bot.app import App
-
 log = logging.getLogger(__name__)
+JOB_NAME = "retention-purge"
+DAILY_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -95,18 +93,7 @@ def purge(session: Session, privacy: PrivacySettings, now: datetime) -> PurgeRep
     return report
 
 
-JOB_NAME = "retention-purge"
-DAILY_S = 24 * 3600
-
-
-def install(app: App) -> None:
-    """Purge once a day (the job store remembers the schedule across restarts)."""
-
-    def run() -> PurgeReport:
-        with transaction(app.sessions) as session:
-            return purge(session, app.settings.privacy, app.services.clock())
-
-    async def job() -> None:
-        await asyncio.to_thread(run)
-
-    app.scheduler.register_job(JOB_NAME, job, every_s=DAILY_S)
+def run_purge(sessions: sessionmaker[Session], privacy: PrivacySettings, clock: Callable[[], datetime]) -> None:
+    """The daily job (the job store remembers the schedule across restarts): one purge, one transaction."""
+    with transaction(sessions) as session:
+        purge(session, privacy, clock())

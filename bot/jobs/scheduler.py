@@ -1,8 +1,9 @@
-"""Periodic jobs (SLA checks, reminders, retention) on APScheduler, stored in the bot's database.
+"""Periodic jobs (SLA checks, reminders, retention, tips) on APScheduler, stored in the bot's database.
 
 A stored job holds only its name and schedule; the code that runs is whatever this process
-registered under that name (`register_job`). So jobs survive restarts (a job whose time passed while
-the bot was down runs once on start) without pickling functions or app objects into the database.
+registered under that name (`every`, `register_job`). So jobs survive restarts (a job whose time
+passed while the bot was down runs once on start) without pickling functions or app objects into
+the database. Names are stored: renaming a job leaves the old row behind as an unknown job.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
 Task = Callable[[], Awaitable[Any]]
+# A blocking job (its own database transaction); True when it queued messages for the outbox.
+Work = Callable[[], bool | None]
 
 
 def stored_job(*_: Any) -> None:
@@ -85,7 +88,7 @@ class _TaskExecutor(BaseExecutor):
 
 
 class JobScheduler:
-    """Built by the app factory; features call register_job() before (or after) start()."""
+    """Built by the app factory, which registers every feature's job (`every`) before or after start()."""
 
     def __init__(self, engine: Engine) -> None:
         self._tasks: dict[str, _Registration] = {}
@@ -99,6 +102,18 @@ class JobScheduler:
         self._tasks[name] = _Registration(task, timedelta(seconds=every_s))
         if self._scheduler is not None:
             self._schedule(name)
+
+    def every(self, name: str, seconds: float, work: Work, *, wake: Callable[[], None] | None = None) -> None:
+        """Run the blocking `work` in a worker thread every `seconds` under the stored job `name`.
+
+        When it returns True (it queued messages), `wake` (the outbox's) is called, in the event loop.
+        """
+
+        async def task() -> None:
+            if await asyncio.to_thread(work) and wake is not None:
+                wake()
+
+        self.register_job(name, task, every_s=seconds)
 
     @property
     def running(self) -> bool:

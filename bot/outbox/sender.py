@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import OutboxSettings
 from bot.storage.db import transaction
-from bot.storage.models import Message, OutboxItem, OutboxStatus, utcnow
+from bot.storage.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 # A row being sent is leased for this long; if the process dies mid-send it is retried after.
@@ -89,6 +89,12 @@ class ChannelSender(Protocol):
 
     async def send(self, message: Outgoing) -> str | None:
         """Deliver one message; return the provider's message id. Raise a SendError subclass."""
+
+
+# Can free text reach this contact now, or would its channel refuse it (WhatsApp: only within 24
+# hours of the person's last message)? Each channel's rule; the app factory hands the combined
+# one (bot.channels.base.ReplyWindows) to the features that write to people unprompted.
+WindowOpen = Callable[[Contact, datetime], bool]
 
 
 class OutboxWorker:

@@ -11,10 +11,26 @@ from bot.chat.inbound import Inbound
 from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message
 
 
-def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
-    contact = session.scalars(
-        select(Contact).where(Contact.channel == inbound.channel, Contact.external_id == inbound.chat_id)
+def find_contact(
+    session: Session, channel: str, external_id: str, contact_id: int | None = None
+) -> Contact | None:
+    """The person a channel address (or, when known, a contact id) names."""
+    if contact_id is not None:
+        return session.get(Contact, contact_id)
+    return session.scalars(
+        select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
     ).one_or_none()
+
+
+def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> None:
+    """The person wrote at `at`: their last message time moves forward (never back)."""
+    contact = find_contact(session, channel, external_id)
+    if contact is not None and (contact.last_inbound_at is None or contact.last_inbound_at < at):
+        contact.last_inbound_at = at
+
+
+def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
+    contact = find_contact(session, inbound.channel, inbound.chat_id)
     if contact is None:
         contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
         session.add(contact)

@@ -8,8 +8,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from bot.app import App, build_app
-from bot.channels.wiring import connect_channels
+from bot import console
+from bot.app import App, build_app, connect_channels
 from bot.config import Settings
 from bot.web.app import create_web_app
 from bot.web.webhooks import webhook_routes
@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 
 def feature_routes(app: App) -> list[BaseRoute]:
     """Routes the features add to the one ASGI app (the staff console at /console/)."""
-    from bot import console
-
     return [*console.routes(app)]
 
 

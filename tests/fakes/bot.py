@@ -13,9 +13,8 @@ import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot.app import App, build_app
+from bot.app import App, build_app, connect_channels
 from bot.channels.whatsapp import INBOUND_PATH
-from bot.channels.wiring import connect_channels
 from bot.config import Settings
 from bot.storage.models import utcnow
 from bot.web.app import create_web_app
@@ -144,9 +143,9 @@ async def serve_bot(
 ) -> AsyncIterator[ServedBot]:
     """build_app + connect_channels + the webhook routes, served by uvicorn with its lifespan."""
     app = build_app(settings, clock=clock, manage_nlu=False)
-    channels = connect_channels(app)
     if before_start is not None:
-        before_start(app)
+        before_start(app)  # before the channels are wired to what the app holds
+    channels = connect_channels(app)
     server = _Served(create_web_app(app, webhook_routes(channels)))
     await server.start()
     try:
