@@ -146,7 +146,7 @@ def build_app(
     window_open = ReplyWindows(
         {whatsapp.CHANNEL: whatsapp.window_open, telegram.CHANNEL: always_open, local.CHANNEL: always_open}
     )
-    group = staff_group.connect(settings, texts, sessions, clock, worker.wake)  # when configured
+    group = staff_group.connect(settings, texts, sessions, clock, worker.wake, window_open)  # when configured
     # Job names are stored with their schedules (apscheduler_jobs): keep them when refactoring.
     scheduler = JobScheduler(engine)
     scheduler.every(

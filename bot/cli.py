@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.hotline import staff as staff_accounts
+from bot.recruitment import agencies
+from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
+from bot.storage.models import StaffRole, utcnow
 
 log = logging.getLogger("bot")
 
@@ -38,8 +44,6 @@ def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
 
 # ---------------------------------------------------------------- migrate
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.storage.db import create_db_engine, migrate
-
     settings = _settings()
     engine = create_db_engine(settings.database_url)
     migrate(engine)
@@ -153,6 +157,70 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- staff add
+def _read_password() -> str:
+    """Standard input when piped (scripts, tests); otherwise ask twice without echo."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Kata sandi / Password: ")
+    second = getpass.getpass("Ulangi / Repeat: ")
+    if first != second:
+        raise UsageError("the two passwords differ.")
+    return first
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    settings = _settings()
+    username = staff_accounts.check_username(args.username)
+    password = staff_accounts.check_password(_read_password())
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        with transaction(session_factory(engine)) as session:
+            staff = staff_accounts.create_staff(
+                session, username, password, StaffRole(args.role), telegram_user_id=args.telegram_user_id
+            )
+            staff_id = staff.id
+    finally:
+        engine.dispose()
+    print(f"staff account {username!r} created (id {staff_id}, role {args.role}).")
+    return 0
+
+
+# ---------------------------------------------------------------- agencies import
+def cmd_agencies_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    settings = _settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        sessions = session_factory(engine)
+        if args.if_empty:
+            with sessions() as session:
+                existing = agencies.count(session)
+            if existing:
+                print(f"the registry already holds {existing} agencies; nothing imported.")
+                return 0
+        try:
+            parsed = agencies.read_file(path)
+        except agencies.RegistryFileError as exc:
+            raise UsageError(f"{exc}; the previous list was kept.") from None
+        for line, problem in parsed.problems:
+            print(f"line {line}: {problem}", file=sys.stderr)
+        if parsed.ignored_columns:
+            print(f"note: ignored columns: {', '.join(parsed.ignored_columns)}", file=sys.stderr)
+        with transaction(sessions) as session:
+            imported = agencies.replace_all(session, parsed.rows, utcnow())
+        skipped = f" ({len(parsed.problems)} bad rows skipped, listed above)" if parsed.problems else ""
+        log.info("agencies.imported file=%s rows=%d bad=%d", path, imported, len(parsed.problems))
+        print(f"imported {imported} agencies from {path}{skipped}.")
+        return 0
+    finally:
+        engine.dispose()
+
+
 # ---------------------------------------------------------------- serve
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.web.server import serve
@@ -173,31 +241,38 @@ def build_parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="content library tools")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="validate content/").set_defaults(func=cmd_content_check)
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    _add_staff_commands(sub)
+    _add_agencies_commands(sub)
     return parser
 
 
-# Feature modules add their subcommands here (staff, agencies), keeping this file the one entry point.
-EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+def _add_staff_commands(sub: Any) -> None:
+    staff = sub.add_parser("staff", help="staff console accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser(
+        "add", help="create a staff account (password from stdin when it is not a terminal)"
+    )
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
+    add.add_argument(
+        "--telegram-user-id", type=int, default=None,
+        help="the member's numeric Telegram user id, to claim and answer from the staff group",
+    )
+    add.set_defaults(func=cmd_staff_add)
 
 
-def _staff_commands(subparsers: Any) -> None:
-    from bot.hotline.staff import register
-
-    register(subparsers)
-
-
-EXTRA_COMMANDS.append(_staff_commands)
-
-
-def _agencies_commands(subparsers: Any) -> None:
-    from bot.recruitment.agencies import register
-
-    register(subparsers)
-
-
-EXTRA_COMMANDS.append(_agencies_commands)
+def _add_agencies_commands(sub: Any) -> None:
+    """`python -m bot agencies import FILE [--if-empty]`."""
+    registry = sub.add_parser("agencies", help="recruiter registry (CSV)")
+    registry_sub = registry.add_subparsers(dest="agencies_command", required=True)
+    imp = registry_sub.add_parser(
+        "import", help="replace the registry with a CSV: " + ",".join(agencies.COLUMNS)
+    )
+    imp.add_argument("file", help="CSV file (UTF-8, comma- or semicolon-separated)")
+    imp.add_argument(
+        "--if-empty", action="store_true", help="import only when the registry is empty (first start)"
+    )
+    imp.set_defaults(func=cmd_agencies_import)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,7 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except (ConfigError, UsageError, ContentError, TextsError, NluSetupError) as exc:
+    # Library modules raise their own errors for bad input or configuration; here they become exit 2.
+    except (ConfigError, UsageError, staff_accounts.StaffError, ContentError, TextsError, NluSetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

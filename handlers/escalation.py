@@ -77,9 +77,7 @@ def end_staff(turn: Turn) -> None:
         and escalation.status is EscalationStatus.OPEN
         and escalation.priority is not Priority.URGENT
     ):
-        escalation.status = EscalationStatus.CLOSED
-        escalation.closed_at = turn.now
-        escalation.outcome = "ended_by_person"
+        escalations.close(escalation, "ended_by_person", turn.now)
     escalations.hand_back_to_bot(turn.conversation)
     turn.conversation.answers = {}
     turn.say(turn.t("back_to_bot"), [turn.button("btn_menu", Command("menu"))])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.hotline import cases, queue
+from bot.hotline import cases, queries
 from bot.storage.models import AuditEntry, Case, CaseStatus, Contact, OutboxItem, Staff
 from tests.support import Dialog, texts
 
@@ -76,14 +76,15 @@ async def test_a_staff_status_change_is_recorded_audited_and_told_to_the_reporte
     await dialog.press("English")
     number = await file_report(dialog, "en")
     now = datetime.now(UTC)
+    ui = dialog.app.services.texts
     with dialog.app.sessions() as session, session.begin():
         staff = Staff(username="agent1", password_hash="x")
         session.add(staff)
         session.flush()
         case = session.scalars(select(Case).where(Case.number == number)).one()
         before = session.query(OutboxItem).count()
-        assert cases.set_status(session, case, CaseStatus.IN_REVIEW, staff, now) is True
-        assert cases.set_status(session, case, CaseStatus.IN_REVIEW, staff, now) is False  # no change, no message
+        assert cases.set_status(session, case, CaseStatus.IN_REVIEW, staff, now, texts=ui) is True
+        assert cases.set_status(session, case, CaseStatus.IN_REVIEW, staff, now, texts=ui) is False  # no change, no message
         assert session.query(OutboxItem).count() == before + 1
         staff_id = staff.id
     with dialog.app.sessions() as session:
@@ -100,7 +101,7 @@ async def test_a_staff_status_change_is_recorded_audited_and_told_to_the_reporte
 
     with dialog.app.sessions() as session, session.begin():
         case = session.scalars(select(Case).where(Case.number == number)).one()
-        cases.set_status(session, case, CaseStatus.CLOSED, None, now)
+        cases.set_status(session, case, CaseStatus.CLOSED, None, now, texts=ui)
         assert case.closed_at is not None
     replies = await dialog.say(f"status {number}")
     assert "Status: Finished (closed)" in replies[0].text
@@ -114,7 +115,8 @@ async def test_an_erased_reporter_is_not_notified(dialog: Dialog) -> None:
         case = session.scalars(select(Case).where(Case.number == number)).one()
         assert case.contact_id is None
         before = session.query(OutboxItem).count()
-        cases.set_status(session, case, CaseStatus.REFERRED, None, datetime.now(UTC))
+        cases.set_status(session, case, CaseStatus.REFERRED, None, datetime.now(UTC),
+                         texts=dialog.app.services.texts)
         assert session.query(OutboxItem).count() == before
     replies = await dialog.say(f"status {number}")
     assert "tidak ditemukan" in texts(replies) or "not found" in texts(replies)
@@ -125,7 +127,7 @@ async def test_an_erased_reporter_is_not_notified(dialog: Dialog) -> None:
 async def test_a_report_reaches_the_staff_queue_with_its_case_number(dialog: Dialog) -> None:
     number = await file_report(dialog)
     with dialog.app.sessions() as session:
-        items = queue.active_queue(session, datetime.now(UTC), dialog.app.settings)
+        items = queries.active_queue(session, datetime.now(UTC), dialog.app.settings)
     assert [(item.case_number, item.priority.value, item.reason) for item in items] == [
         (number, "high", "case:trafficking")
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.hotline import queue
+from bot.hotline import commands
 from bot.storage.db import transaction
 from bot.storage.models import AuditEntry, Escalation, EscalationStatus, Staff, StaffRole
 from tests.conftest import make_settings
@@ -35,8 +35,8 @@ async def test_concurrent_claims_in_separate_sessions_have_one_winner(hotline: H
             staff = session.get(Staff, staff_id)
             assert staff is not None
             barrier.wait()
-            won = queue.claim(session, escalation_id, staff, app.services.clock(), app.settings,
-                              app.services.texts).won
+            won = commands.claim(session, escalation_id, staff, app.services.clock(), app.settings,
+                                 app.services.texts, app.window_open).won
         results[staff_id] = won
 
     threads = [threading.Thread(target=claim, args=(sid,)) for sid in staff_ids]
@@ -49,6 +49,10 @@ async def test_concurrent_claims_in_separate_sessions_have_one_winner(hotline: H
     assert len(winners) == 1
     escalation = hotline.escalations()[0]
     assert escalation.status is EscalationStatus.CLAIMED and escalation.claimed_by == winners[0]
+    with app.sessions() as session:
+        claims = session.scalars(select(AuditEntry).where(AuditEntry.action == "claim")).all()
+    # Claiming is claim-with-audit: only the winner's claim is in the audit log.
+    assert [(entry.staff_id, entry.target_id) for entry in claims] == [(winners[0], escalation_id)]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Repository functions never commit. A case belongs to the channel identity that r
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import uuid
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from bot.answers.texts import Texts
 from bot.chat.inbound import Reply
-from bot.config import PROJECT_ROOT
 from bot.hotline import audit
 from bot.outbox.enqueue import enqueue
 from bot.storage.models import Case, CaseKind, CaseStatus, Contact, Staff
@@ -91,12 +89,6 @@ def own_cases(session: Session, contact: Contact, limit: int = 5) -> list[Case]:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _default_texts() -> Texts:
-    # The console calls set_status without the bot's Services; the sentences are the same file.
-    return Texts.load(PROJECT_ROOT / "content" / "ui.yml", {})
-
-
 def status_label(texts: Texts, status: CaseStatus, lang: str) -> str:
     return texts.get(f"case_status.{status.value}", lang)
 
@@ -108,11 +100,14 @@ def set_status(
     staff: Staff | None,
     now: datetime,
     *,
-    texts: Texts | None = None,
+    texts: Texts,
+    ip: str | None = None,
+    **audit_detail: Any,
 ) -> bool:
     """Change a case's status: record it, audit it, and tell the reporter in their language.
 
-    Returns False (and does nothing) when the case already has that status.
+    Returns False (and does nothing) when the case already has that status. `ip` and `audit_detail`
+    (e.g. the escalation it was changed from) go into the audit entry.
     """
     previous = case.status
     if previous is status:
@@ -126,11 +121,11 @@ def set_status(
     case.details = {**(case.details or {}), "status_history": history}
     audit.record(
         session, "case_status", staff_id=staff.id if staff else None, now=now, target_type="case",
-        target_id=case.id, number=case.number, before=previous.value, after=status.value,
+        target_id=case.id, ip=ip, number=case.number, before=previous.value, after=status.value,
+        **audit_detail,
     )
     contact = session.get(Contact, case.contact_id) if case.contact_id is not None else None
     if contact is not None:
-        texts = texts or _default_texts()
         lang = contact.language or "id"
         text = texts.get(
             "case_status_changed", lang, number=case.number, status=status_label(texts, status, lang)

@@ -1,4 +1,4 @@
-"""The hotline queue: open, find and hand back escalations. Repository functions never commit."""
+"""The hotline queue: open, find, raise, close and hand back escalations. Repository functions never commit."""
 
 from __future__ import annotations
 
@@ -73,6 +73,18 @@ def raise_priority(session: Session, escalation: Escalation, priority: Priority,
         escalation.reason = reason[:128]
     session.flush()
     _notify(session, escalation, "raised")
+
+
+def close(escalation: Escalation, outcome: str, now: datetime, *, staff_id: int | None = None) -> None:
+    """Close an escalation with its outcome: staff closing it, the person ending it, or an erasure.
+
+    Staff who close one nobody claimed become its handler, so the export names who handled it.
+    """
+    escalation.status = EscalationStatus.CLOSED
+    escalation.closed_at = now
+    escalation.outcome = outcome
+    if staff_id is not None and escalation.claimed_by is None:
+        escalation.claimed_by = staff_id
 
 
 def hand_to_staff(conversation: Conversation) -> None:

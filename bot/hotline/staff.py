@@ -1,16 +1,12 @@
-"""Staff accounts: argon2 password hashes, roles, lockout after failed logins; `python -m bot staff`."""
+"""Staff accounts: argon2 password hashes, roles, lockout after failed logins."""
 
 from __future__ import annotations
 
-import argparse
 import functools
-import getpass
 import logging
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -137,60 +133,3 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-# ---------------------------------------------------------------- command line
-def _read_password() -> str:
-    """Standard input when piped (scripts, tests); otherwise ask twice without echo."""
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Kata sandi / Password: ")
-    second = getpass.getpass("Ulangi / Repeat: ")
-    if first != second:
-        from bot.cli import UsageError
-
-        raise UsageError("the two passwords differ.")
-    return first
-
-
-def cmd_staff_add(args: argparse.Namespace) -> int:
-    from bot.cli import UsageError
-    from bot.config import load_settings
-    from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
-
-    settings = load_settings()
-    try:
-        username = check_username(args.username)
-        password = check_password(_read_password())
-    except StaffError as exc:
-        raise UsageError(str(exc)) from None
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        with transaction(session_factory(engine)) as session:
-            staff = create_staff(
-                session, username, password, StaffRole(args.role), telegram_user_id=args.telegram_user_id
-            )
-            staff_id = staff.id
-    except StaffError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        engine.dispose()
-    print(f"staff account {username!r} created (id {staff_id}, role {args.role}).")
-    return 0
-
-
-def register(subparsers: Any) -> None:
-    staff = subparsers.add_parser("staff", help="staff console accounts")
-    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
-    add = staff_sub.add_parser(
-        "add", help="create a staff account (password from stdin when it is not a terminal)"
-    )
-    add.add_argument("username")
-    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
-    add.add_argument(
-        "--telegram-user-id", type=int, default=None,
-        help="the member's numeric Telegram user id, to claim and answer from the staff group",
-    )
-    add.set_defaults(func=cmd_staff_add)

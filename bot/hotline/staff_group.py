@@ -1,6 +1,6 @@
 """The optional Telegram staff group: new escalations posted with a Claim button; replying to a post
-answers the person. Everything goes through the same queue functions as the console, so both stay
-in step. Posts carry no message text or names: the group lives on Telegram's servers.
+answers the person. Everything goes through the same commands as the console (bot.hotline.commands),
+so both stay in step. Posts carry no message text or names: the group lives on Telegram's servers.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.answers.texts import Texts
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
-from bot.hotline import audit, escalations, queue
+from bot.hotline import audit, commands, escalations
+from bot.hotline.labels import CHANNEL_LABELS, PRIORITY_LABELS, reason_label
 from bot.outbox.enqueue import enqueue_raw
+from bot.outbox.sender import WindowOpen
 from bot.storage.db import transaction
 from bot.storage.models import Case, Escalation, EscalationStatus, OutboxItem, Priority, Staff
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 CLAIM_PREFIX = "staff:claim:"
+# What the audit log records as where a staff action came from.
+VIA = "telegram"
 # Staff read the group in Bahasa Indonesia.
 LANG = "id"
 MARKERS = {Priority.URGENT: "🚨", Priority.HIGH: "⚠️", Priority.NORMAL: "💬"}
@@ -47,6 +51,7 @@ class StaffGroup:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
     wake: Callable[[], None]
+    window_open: WindowOpen
 
     # ------------------------------------------------------------ posts (inside the caller's transaction)
     def post(
@@ -67,14 +72,14 @@ class StaffGroup:
 
     def on_escalation(self, session: Session, escalation: Escalation, event: str) -> None:
         """Listener for bot.escalations: a new (or newly urgent) escalation appears in the group."""
-        priority = queue.PRIORITY_LABELS[escalation.priority]
-        reason = queue.reason_label(escalation.reason)
+        priority = PRIORITY_LABELS[escalation.priority]
+        reason = reason_label(escalation.reason)
         if event == "raised":
             self.post(session, "staff_group_raised", escalation.id, reply_to=escalation.staff_group_message_id,
                       priority=priority, reason=reason)
             return
         case_number = session.scalar(select(Case.number).where(Case.id == escalation.case_id)) if escalation.case_id else None
-        channel = queue.CHANNEL_LABELS.get(escalation.contact.channel, escalation.contact.channel)
+        channel = CHANNEL_LABELS.get(escalation.contact.channel, escalation.contact.channel)
         self.post(
             session, "staff_group_new", escalation.id,
             buttons=(Button(self.texts.get("btn_staff_claim", LANG), f"{CLAIM_PREFIX}{escalation.id}"),),
@@ -149,11 +154,9 @@ class StaffGroup:
                 return ""
             if post_id is not None and escalation.staff_group_message_id is None:
                 escalation.staff_group_message_id = post_id
-            result = queue.claim(session, escalation_id, staff, now, self.settings, self.texts)
+            result = commands.claim(session, escalation_id, staff, now, self.settings, self.texts, self.window_open, via=VIA)
             if not result.won:
                 return self.texts.get("staff_group_already", LANG, id=escalation_id, staff=result.owner or "-")
-            audit.record(session, "claim", staff_id=staff.id, now=now, target_type="escalation",
-                         target_id=escalation_id, via="telegram")
             self.post(session, "staff_group_claimed", escalation_id, reply_to=post_id, staff=staff.username)
             log.info("staff_group.claim escalation=%s staff=%s", escalation_id, staff.id)
             return self.texts.get("staff_group_claimed", LANG, id=escalation_id, staff=staff.username)
@@ -180,17 +183,14 @@ class StaffGroup:
     def _send(self, session: Session, escalation: Escalation, staff: Staff, text: str, now: datetime) -> str | None:
         """Claim if nobody has yet, then reply; the problem in words when it cannot be done."""
         if escalation.claimed_by is None and escalation.status is not EscalationStatus.CLOSED:
-            result = queue.claim(session, escalation.id, staff, now, self.settings, self.texts)
-            if result.won:
-                audit.record(session, "claim", staff_id=staff.id, now=now, target_type="escalation",
-                             target_id=escalation.id, via="telegram")
+            commands.claim(session, escalation.id, staff, now, self.settings, self.texts, self.window_open, via=VIA)
             session.refresh(escalation)
         try:
-            sent = queue.reply(session, escalation, staff, text, now, self.settings, self.texts)
-        except queue.QueueError as exc:
+            sent = commands.reply(session, escalation, staff, text, now, self.settings, self.texts, self.window_open)
+        except commands.QueueError as exc:
             return str(exc)
         audit.record(session, "reply", staff_id=staff.id, now=now, target_type="escalation",
-                     target_id=escalation.id, via="telegram", mode=sent.mode)
+                     target_id=escalation.id, via=VIA, mode=sent.mode)
         if sent.mode != "text":
             return ("belum: di luar jendela 24 jam WhatsApp. Balasan ditahan dan terkirim otomatis "
                     "setelah orangnya menulis lagi.")
@@ -210,6 +210,7 @@ def connect(
     sessions: sessionmaker[Session],
     clock: Callable[[], datetime],
     wake: Callable[[], None],
+    window_open: WindowOpen,
 ) -> StaffGroup | None:
     """The staff group when telegram.staff_group_id is configured, told of every new escalation.
 
@@ -218,7 +219,10 @@ def connect(
     chat_id = settings.telegram.staff_group_id
     if chat_id is None:
         return None
-    group = StaffGroup(chat_id=chat_id, settings=settings, texts=texts, sessions=sessions, clock=clock, wake=wake)
+    group = StaffGroup(
+        chat_id=chat_id, settings=settings, texts=texts, sessions=sessions, clock=clock, wake=wake,
+        window_open=window_open,
+    )
     listeners = sessions.kw.setdefault("info", {}).setdefault(escalations.LISTENERS, [])
     listeners.append(group.on_escalation)
     return group

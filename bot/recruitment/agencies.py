@@ -14,25 +14,20 @@ recruiters like to borrow the names of licensed ones.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Agency, AgencyStatus, utcnow
+from bot.storage.models import Agency, AgencyStatus
 from bot.understanding.normalise import plain_words
-
-log = logging.getLogger(__name__)
 
 COLUMNS = ("name", "licence_number", "address", "status", "source", "updated_on")
 # Legal-form words that say nothing about which company it is.
@@ -316,56 +311,3 @@ def replace_all(session: Session, rows: Iterable[AgencyRow], now: datetime) -> i
         n += 1
     session.flush()
     return n
-
-
-# ------------------------------------------------------------------------------------ command line
-def cmd_import(args: argparse.Namespace) -> int:
-    import sys
-
-    from bot.cli import UsageError
-    from bot.config import load_settings
-    from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
-
-    path = Path(args.file)
-    settings = load_settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        sessions = session_factory(engine)
-        if args.if_empty:
-            with sessions() as session:
-                existing = count(session)
-            if existing:
-                print(f"the registry already holds {existing} agencies; nothing imported.")
-                return 0
-        try:
-            parsed = read_file(path)
-        except RegistryFileError as exc:
-            raise UsageError(f"{exc}; the previous list was kept.") from None
-        for line, problem in parsed.problems:
-            print(f"line {line}: {problem}", file=sys.stderr)
-        if parsed.ignored_columns:
-            print(f"note: ignored columns: {', '.join(parsed.ignored_columns)}", file=sys.stderr)
-        with transaction(sessions) as session:
-            imported = replace_all(session, parsed.rows, utcnow())
-        skipped = f" ({len(parsed.problems)} bad rows skipped, listed above)" if parsed.problems else ""
-        log.info("agencies.imported file=%s rows=%d bad=%d", path, imported, len(parsed.problems))
-        print(f"imported {imported} agencies from {path}{skipped}.")
-        return 0
-    finally:
-        engine.dispose()
-
-
-def register(subparsers: Any) -> None:
-    """`python -m bot agencies import FILE [--if-empty]`."""
-    agencies = subparsers.add_parser("agencies", help="recruiter registry (CSV)")
-    agencies_sub = agencies.add_subparsers(dest="agencies_command", required=True)
-    imp = agencies_sub.add_parser(
-        "import", help="replace the registry with a CSV: " + ",".join(COLUMNS)
-    )
-    imp.add_argument("file", help="CSV file (UTF-8, comma- or semicolon-separated)")
-    imp.add_argument(
-        "--if-empty", action="store_true", help="import only when the registry is empty (first start)"
-    )
-    imp.set_defaults(func=cmd_import)

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import delete, select
-
 from bot.chat.payload import Command, FlowAnswer
 from bot.chat.turn import Turn
-from bot.hotline import escalations
+from bot.hotline.erasure import erase_person
 from bot.storage import people
-from bot.storage.models import (
-    AuditEntry,
-    Case,
-    CaseStatus,
-    EscalationStatus,
-    Message,
-    OutboxItem,
-    OutboxStatus,
-)
 
-log = logging.getLogger(__name__)
 NAME = "erase"
 
 
@@ -42,28 +28,6 @@ def resume(turn: Turn, answer: FlowAnswer | None) -> None:
 
 
 def erase_contact_data(turn: Turn) -> None:
-    """Erase transcript, report details and preferences; keep only anonymous case numbers."""
-    session, contact, now = turn.session, turn.contact, turn.now
-    session.execute(delete(OutboxItem).where(OutboxItem.contact_id == contact.id, OutboxItem.status == OutboxStatus.PENDING))
-    session.execute(delete(Message).where(Message.contact_id == contact.id))
-    for case in session.scalars(select(Case).where(Case.contact_id == contact.id)):
-        # Staff keep the case number and status for their records, nothing about the people.
-        case.details = {"erased": True}
-        case.contact_id = None
-        if case.status is not CaseStatus.CLOSED:
-            case.status = CaseStatus.CLOSED
-            case.closed_at = now
-    escalation = escalations.active_for(session, contact)
-    if escalation is not None:
-        escalation.status = EscalationStatus.CLOSED
-        escalation.closed_at = now
-        escalation.outcome = "erased_on_request"
-    turn.say(turn.t("erased"))  # in the person's language, before it is forgotten
-    contact.display_name = None
-    contact.language = None
-    contact.consent_at = None
-    contact.subscribed_at = None
-    people.leave_flow(turn.conversation)
-    escalations.hand_back_to_bot(turn.conversation)
-    session.add(AuditEntry(action="erase_on_request", target_type="contact", target_id=contact.id, at=now))
-    log.info("privacy.erased contact=%s", contact.id)
+    """Say it is done, in the person's language before it is forgotten, then erase their data."""
+    turn.say(turn.t("erased"))
+    erase_person(turn.session, turn.contact, turn.conversation, turn.now)

@@ -1,0 +1,136 @@
+"""Staff accounts (Petugas): create, change role, deactivate, unlock, reset a password; admins only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.console.auth import ADMIN, checked_form, flash, require
+from bot.console.common import Console
+from bot.hotline import staff as staff_accounts
+from bot.storage.models import Staff, StaffRole
+
+ADMIN_ONLY = "Halaman ini hanya untuk admin."
+
+
+class Refused(Exception):
+    """The change cannot be made; the message is flashed to the admin."""
+
+
+def _staff_error(exc: ValueError) -> str:
+    text = str(exc)
+    if "username" in text:
+        return "Nama pengguna harus 3-64 karakter: huruf kecil, angka, titik, minus atau garis bawah."
+    if "password" in text:
+        return f"Kata sandi minimal {staff_accounts.MIN_PASSWORD} karakter."
+    if "already exists" in text:
+        return "Nama pengguna itu sudah dipakai."
+    if "Telegram" in text:
+        return "Telegram user id itu sudah terhubung ke akun lain."
+    return "Data akun tidak valid."
+
+
+def _telegram_id(form: Any) -> int | None:
+    telegram = str(form.get("telegram_user_id", "")).strip()
+    return int(telegram) if telegram.lstrip("-").isdigit() else None
+
+
+class StaffAccountsPage:
+    """/admin/staff (GET, POST) and /admin/staff/{id}; every change is audited."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/admin/staff", self.page, methods=["GET"]),
+            Route("/admin/staff", self.create, methods=["POST"]),
+            Route("/admin/staff/{id:int}", self.update, methods=["POST"]),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        staff = await self.console.current(request)
+        require(staff, ADMIN, ADMIN_ONLY)
+        members = await self.console.db(lambda s: list(s.scalars(select(Staff).order_by(Staff.username))))
+        return self.console.render(request, "staff.html", staff, members=members, now=self.console.now(),
+                                   min_password=staff_accounts.MIN_PASSWORD)
+
+    async def create(self, request: Request) -> Response:
+        staff = await self.console.current(request)
+        require(staff, ADMIN, ADMIN_ONLY)
+        form = await checked_form(request)
+
+        def work(session: Session) -> str:
+            try:
+                role = StaffRole(str(form.get("role", "")))
+                member = staff_accounts.create_staff(
+                    session, str(form.get("username", "")), str(form.get("password", "")), role,
+                    telegram_user_id=_telegram_id(form),
+                )
+            except ValueError as exc:
+                raise Refused(_staff_error(exc)) from None
+            self.console.audit(session, request, "staff_create", staff.id, member.id, target_type="staff",
+                               role=role.value)
+            return f"Akun {member.username} dibuat."
+
+        await self._change(request, work)
+        return RedirectResponse("/console/admin/staff", 303)
+
+    async def update(self, request: Request) -> Response:
+        staff = await self.console.current(request)
+        require(staff, ADMIN, ADMIN_ONLY)
+        form = await checked_form(request)
+        member_id = int(request.path_params["id"])
+
+        def work(session: Session) -> str:
+            member = session.get(Staff, member_id)
+            if member is None:
+                raise HTTPException(404, "Akun tidak ditemukan.")
+            changes: dict[str, Any] = {}
+            role = str(form.get("role", member.role.value))
+            active = form.get("active") == "1"
+            if member.id == staff.id and (role != member.role.value or not active):
+                raise Refused("Anda tidak bisa menurunkan peran atau menonaktifkan akun Anda sendiri.")
+            if role != member.role.value:
+                member.role = StaffRole(role)
+                changes["role"] = role
+            if active != member.active:
+                member.active = active
+                changes["active"] = active
+            telegram_id = _telegram_id(form)
+            if telegram_id != member.telegram_user_id:
+                member.telegram_user_id = telegram_id
+                changes["telegram_user_id"] = telegram_id
+            if form.get("unlock") == "1":
+                member.locked_until = None
+                member.failed_logins = 0
+                changes["unlocked"] = True
+            password = str(form.get("password", ""))
+            if password:
+                try:
+                    member.password_hash = staff_accounts.hash_password(staff_accounts.check_password(password))
+                except ValueError as exc:
+                    raise Refused(_staff_error(exc)) from None
+                changes["password_reset"] = True
+            session.flush()
+            self.console.audit(session, request, "staff_update", staff.id, member.id, target_type="staff", **changes)
+            return f"Akun {member.username} diperbarui."
+
+        await self._change(request, work)
+        return RedirectResponse("/console/admin/staff", 303)
+
+    async def _change(self, request: Request, work: Callable[[Session], str]) -> None:
+        try:
+            flash(request, await self.console.db(work), "ok")
+        except Refused as exc:
+            flash(request, str(exc), "error")
+        except IntegrityError:  # e.g. a Telegram user id another account already uses
+            flash(request, "Perubahan ditolak: nama pengguna atau Telegram user id sudah dipakai akun lain.", "error")
