@@ -70,7 +70,16 @@ def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def rasa_server() -> Iterator[RasaServer]:
-    """The real Rasa server with the trained model, started once for the whole test session."""
+    """The real Rasa server with the trained model, started once for the whole test session.
+
+    TEST_RASA_URL (and TEST_RASA_TOKEN) point the tests at a Rasa server already running with the same
+    model instead: a developer running test files one by one skips the minute of CPU each start costs.
+    CI leaves it unset, so a clean run always starts its own.
+    """
+    url = os.environ.get("TEST_RASA_URL")
+    if url:
+        yield RasaServer(url, os.environ.get("TEST_RASA_TOKEN", ""), None)
+        return
     server = start_rasa()
     try:
         yield server

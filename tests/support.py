@@ -99,10 +99,11 @@ async def outbox_drained(app: App, timeout: float = 15) -> None:
 class RasaServer:
     url: str
     token: str
-    managed: ManagedRasa
+    managed: ManagedRasa | None  # None: a server someone else started (TEST_RASA_URL)
 
     def stop(self) -> None:
-        self.managed.stop()
+        if self.managed is not None:
+            self.managed.stop()
 
 
 def start_rasa(var_dir: Path | None = None) -> RasaServer:
