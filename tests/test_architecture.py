@@ -30,19 +30,9 @@ ALLOWED_LOCAL_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("bot.cli", "bot.channels.local"),
     ("bot.cli", "bot.chat.inbound"),
     ("bot.cli", "bot.chat.router"),
-    ("bot.cli", "bot.hotline.staff"),
-    ("bot.cli", "bot.recruitment.agencies"),
-    ("bot.cli", "bot.storage.db"),
     ("bot.cli", "bot.storage.models"),
     ("bot.cli", "bot.understanding.rasa"),
     ("bot.cli", "bot.web.server"),
-    # library modules reaching back into the CLI for its UsageError and settings
-    ("bot.hotline.staff", "bot.cli"),
-    ("bot.hotline.staff", "bot.config"),
-    ("bot.hotline.staff", "bot.storage.db"),
-    ("bot.recruitment.agencies", "bot.cli"),
-    ("bot.recruitment.agencies", "bot.config"),
-    ("bot.recruitment.agencies", "bot.storage.db"),
 })
 
 
