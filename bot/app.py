@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers.library import Library
-from bot.answers.texts import Texts
+from bot.answers.texts import Texts, privacy_values
 from bot.chat.dispatch import Dispatcher
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
@@ -125,7 +125,10 @@ def build_app(
     sessions = session_factory(engine)
     library = Library.load(settings.content_dir, settings.contacts)
     services = Services(
-        settings=settings, library=library, texts=Texts.load(UI_TEXTS, settings.contacts), clock=clock
+        settings=settings,
+        library=library,
+        texts=Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy)),
+        clock=clock,
     )
     managed: ManagedRasa | None = None
     if settings.nlu.mode == "remote" and settings.nlu.url:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.answers.texts import Texts
+from bot.answers.texts import Texts, privacy_values
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
 from bot.outbox.enqueue import enqueue
@@ -107,7 +107,7 @@ def _close(session: Session, conversation: Conversation, seen: datetime) -> int:
 def _texts(settings: Settings) -> Texts:
     from bot.app import UI_TEXTS
 
-    return Texts.load(UI_TEXTS, settings.contacts)
+    return Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
 
 
 def install(app: App) -> None:
