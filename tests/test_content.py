@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.answers.check import MAX_PART_CHARS, MAX_SEE_ALSO, check_directory
 from bot.answers.library import (
     INFORMATIONAL_INTENTS,
-    MAX_PART_CHARS,
     ContentError,
     Library,
     Problem,
-    check_directory,
 )
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content" / "answers"
@@ -23,9 +22,9 @@ CONTENT_DIR = Path(__file__).resolve().parent.parent / "content" / "answers"
 
 @pytest.fixture
 def contacts() -> dict[str, dict[str, Any]]:
-    """The contacts section of config.yml: verified numbers from FACTS §7, placeholders unset."""
+    """The contacts section of config.yml: the checked numbers, placeholders unset."""
     return {
-        "police": {"label": {"id": "Polisi", "en": "Police"}, "value": "110", "source": "FACTS §7"},
+        "police": {"label": {"id": "Polisi", "en": "Police"}, "value": "110", "source": "Polri"},
         "emergency_112": {
             "label": {
                 "id": "Panggilan darurat 112 (gratis; belum aktif di semua daerah)",
@@ -49,6 +48,12 @@ def contacts() -> dict[str, dict[str, Any]]:
             "label": {"id": "Layanan bantuan hukum", "en": "Legal-aid service"},
             "value": None,
         },
+        "malaysia_emergency_999": {
+            "label": {"id": "Darurat di Malaysia", "en": "Emergency in Malaysia"},
+            "value": "999",
+        },
+        "kjri_kuching": {"label": {"id": "KJRI Kuching", "en": "Consulate in Kuching"}, "value": None},
+        "lpsk": {"label": {"id": "LPSK", "en": "LPSK"}, "value": None},
     }
 
 
@@ -297,8 +302,8 @@ def content_copy(tmp_path: Path) -> Path:
 
 
 def broken(item_id: str = "test_item", **overrides: Any) -> dict[str, Any]:
-    """A test item that answers only for its own country, so no shipped item hides it."""
-    return make_item(item_id, **{"entities": {"country": ["testland"]}, **overrides})
+    """A test item that answers only for a country no shipped costs item names, so none hides it."""
+    return make_item(item_id, **{"entities": {"country": ["poland"]}, **overrides})
 
 
 BROKEN_ITEMS = {
@@ -329,6 +334,31 @@ BROKEN_ITEMS = {
     "duplicate_id": (broken("costs_zero_placement"), "the id is also used in costs.yml; ids must be unique"),
     "unknown_intent": (broken(intents=["ask_cost"]), "unknown intent 'ask_cost'"),
     "missing_reviewed_date": (broken(reviewed=None), "'reviewed' must be the date of the last review"),
+    # The NLU gives united_arab_emirates for UAE / Dubai: a filter on "uae" would never match.
+    "unknown_country": (broken(entities={"country": ["uae"]}), "unknown country 'uae'"),
+    "numbered_list": (
+        broken(parts=[{"id": "Langkah:\n1. Daftar.\n2. Berangkat.", "en": "Steps:\n• Register.\n• Leave."}]),
+        "part 1 (id) has a numbered list; start the lines with '•' instead",
+    ),
+    "old_task_force_name": (
+        broken(parts=[{"id": "Satgas TPPO Kalbar menyebut modus ini.", "en": "The task force named it."}]),
+        "part 1 (id): the West Kalimantan task force is the Gugus Tugas (GT-PP TPPO Provinsi Kalimantan Barat)",
+    ),
+    "old_ministry_name": (
+        broken(parts=[{"id": "Tanyakan ke KP2MI.", "en": "Ask BP2MI."}]),
+        "part 1 (en): BP2MI is now KP2MI",
+    ),
+    "trafficking_penalty_without_the_new_kuhp": (
+        broken(
+            parts=[{"id": "Pelaku diancam penjara 3 sampai 15 tahun.", "en": "Traffickers face a long sentence."}],
+            sources=["UU 21/2007 Pasal 2"],
+        ),
+        "the id text quotes a prison term and cites UU 21/2007 but does not say that the new KUHP",
+    ),
+    "too_many_related_answers": (
+        broken(see_also=["costs_zero_placement", "visa_work_not_tourist", "legal_aid_free", "contacts_all"]),
+        f"see_also lists 4 items, but only the first {MAX_SEE_ALSO} are offered as buttons",
+    ),
 }
 
 
