@@ -133,8 +133,8 @@ FLAGS: dict[str, RedFlag] = {
         ),
         _flag(
             "middle_east_household", 3, "§6",
-            "Pekerja rumah tangga ke Timur Tengah atau Afrika Utara: penempatan pada pengguna perseorangan (majikan rumah tangga) di 21 negara itu dilarang sejak 2015 (pastikan di BP3MI)",
-            "Household work in the Middle East or North Africa: placement with individual (household) employers in those 21 countries has been banned since 2015 (confirm at BP3MI)",
+            "Pekerja rumah tangga ke Timur Tengah atau Afrika Utara: penempatan pada pengguna perseorangan (majikan rumah tangga) di 21 negara kawasan itu dilarang sejak 2015 (pastikan di BP3MI)",
+            "Household work in the Middle East or North Africa: placement with individual (household) employers in 21 countries of the region has been banned since 2015 (confirm at BP3MI)",
             "Kepmenaker 260/2015", "Manpower Minister Decree 260/2015",
         ),
         _flag(
