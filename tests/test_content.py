@@ -16,6 +16,7 @@ from bot.answers.library import (
     Library,
     Problem,
 )
+from bot.recruitment.red_flags import COUNTRY_GROUPS
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content" / "answers"
 
@@ -90,7 +91,7 @@ def write_items(directory: Path, name: str, *items: dict[str, Any]) -> Path:
 
 
 def test_shipped_content_passes_check(contacts: dict[str, dict[str, Any]]) -> None:
-    problems = check_directory(CONTENT_DIR, contacts)
+    problems = check_directory(CONTENT_DIR, contacts, COUNTRY_GROUPS)
     assert problems == [], "\n".join(str(p) for p in problems)
 
 
@@ -369,7 +370,7 @@ def test_check_reports_a_broken_item(
     item, expected = BROKEN_ITEMS[case]
     write_items(content_copy, "zz_broken.yml", item)
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert len(problems) == 1, "\n".join(str(p) for p in problems)
     problem = problems[0]
@@ -384,7 +385,7 @@ def test_check_reports_bad_yaml_and_load_refuses_it(
         'items:\n  - id: broken\n    title: {id: "Judul", en: "Title"\n    parts: []\n', encoding="utf-8"
     )
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert len(problems) == 1
     assert problems[0].file == "zz_broken.yml" and problems[0].item_id is None
@@ -403,7 +404,7 @@ def test_a_broken_shipped_file_is_reported_once_not_as_every_link_to_it(
         costs.read_text(encoding="utf-8").replace("    sources:", "   sources:"), encoding="utf-8"
     )
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert [(p.file, p.item_id) for p in problems] == [("costs.yml", None)]
     assert problems[0].message.startswith("cannot read the file near line")
@@ -414,7 +415,7 @@ def test_check_reports_an_intent_left_without_an_answer(
 ) -> None:
     (content_copy / "visa.yml").unlink()
     # The visa item was linked from other items; those links break too.
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
     assert (
         Problem("(all files)", None, "no general item (without 'entities') answers the intent 'ask_visa'")
         in problems
@@ -429,7 +430,7 @@ def test_check_reports_an_item_nobody_can_reach(
 ) -> None:
     write_items(content_copy, "zz_extra.yml", make_item("second_costs_answer"))
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert [(p.item_id, "can never be shown" in p.message) for p in problems] == [
         ("second_costs_answer", True)
@@ -442,7 +443,7 @@ def test_check_accepts_numbers_that_are_configured_contacts(
     text = "Telepon 129 atau WA 08111-129-129. Biaya Rp 15.000.000.000. Info: kp2mi.go.id"
     write_items(content_copy, "zz_numbers.yml", broken("numbers_in_text", parts=[{"id": text, "en": text}]))
 
-    assert check_directory(content_copy, contacts) == []
+    assert check_directory(content_copy, contacts, COUNTRY_GROUPS) == []
 
 
 def test_shipped_content_passes_check_with_the_shipped_config() -> None:
@@ -450,5 +451,16 @@ def test_shipped_content_passes_check_with_the_shipped_config() -> None:
     from bot.config import load_settings
 
     settings = load_settings(CONTENT_DIR.parent.parent / "config.yml", environ={})
-    problems = check_directory(settings.content_dir, settings.contacts)
+    problems = check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS)
     assert problems == [], "\n".join(str(p) for p in problems)
+
+
+def test_the_cli_content_check_passes_on_the_shipped_content_and_names_unset_placeholders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    assert main(["content", "check"]) == 0
+    out, err = capsys.readouterr()
+    assert "content check passed." in out
+    assert "contact placeholders not set yet" in err and "kjri_kuching" in err and "lpsk" in err

@@ -27,7 +27,6 @@ from bot.answers.library import (
     parse_directory,
     read_contacts,
 )
-from bot.recruitment.red_flags import COUNTRY_GROUPS
 
 # One part is one message. About 700 characters fill a phone screen (some 20 lines of 35-40
 # characters), and WhatsApp adds the choices as numbered lines below the text (up to about 150
@@ -83,12 +82,11 @@ _PRISON = {"id": re.compile(r"(?i)\bpenjara\b"), "en": re.compile(r"(?i)\bprison
 _KUHP = re.compile(r"\bKUHP\b")
 
 
-def check_directory(
-    directory: Path, contacts: Mapping[str, Any], countries: Collection[str] = COUNTRY_GROUPS.keys()
-) -> list[Problem]:
+def check_directory(directory: Path, contacts: Mapping[str, Any], countries: Collection[str]) -> list[Problem]:
     """Every problem in the content directory, including those that stop it from loading.
 
-    `countries`: the country values the NLU gives and the job-offer check knows.
+    `countries`: the country values the bot can be given (bot.recruitment.red_flags.COUNTRY_GROUPS);
+    the caller passes them, so this package needs nothing from the recruitment one.
     """
     items, problems = parse_directory(Path(directory))
     # While some items cannot be read, skip the checks that need all of them (coverage, links):
