@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers.library import Library
-from bot.answers.texts import Texts
+from bot.answers.texts import Texts, privacy_values
 from bot.channels import local, telegram, whatsapp
 from bot.channels.base import Channel, ReplyWindows, always_open
 from bot.channels.telegram import StaffGroupHandler, TelegramChannel
@@ -128,7 +128,7 @@ def build_app(
         migrate(engine)
     sessions = session_factory(engine)
     library = Library.load(settings.content_dir, settings.contacts)
-    texts = Texts.load(UI_TEXTS, settings.contacts)
+    texts = Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
     services = Services(settings=settings, library=library, texts=texts, clock=clock)
     managed: ManagedRasa | None = None
     if settings.nlu.mode == "remote" and settings.nlu.url:

@@ -54,15 +54,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- content check
 def cmd_content_check(args: argparse.Namespace) -> int:
-    from bot.answers.library import check_directory
-    from bot.answers.texts import Texts, TextsError
+    from bot.answers.check import check_directory
+    from bot.answers.texts import Texts, TextsError, privacy_values
     from bot.app import UI_TEXTS
+    from bot.recruitment.red_flags import COUNTRY_GROUPS
 
     settings = _settings()
     problems = [f"{p.file}: {p.item_id + ': ' if p.item_id else ''}{p.message}"
-                for p in check_directory(settings.content_dir, settings.contacts)]
+                for p in check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS)]
     try:
-        Texts.load(UI_TEXTS, settings.contacts)
+        Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
     except TextsError as exc:
         problems.append(str(exc))
     for problem in problems:

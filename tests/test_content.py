@@ -9,23 +9,23 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.answers.check import MAX_PART_CHARS, MAX_SEE_ALSO, check_directory
 from bot.answers.library import (
     INFORMATIONAL_INTENTS,
-    MAX_PART_CHARS,
     ContentError,
     Library,
     Problem,
-    check_directory,
 )
+from bot.recruitment.red_flags import COUNTRY_GROUPS
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content" / "answers"
 
 
 @pytest.fixture
 def contacts() -> dict[str, dict[str, Any]]:
-    """The contacts section of config.yml: verified numbers from FACTS §7, placeholders unset."""
+    """The contacts section of config.yml: the checked numbers, placeholders unset."""
     return {
-        "police": {"label": {"id": "Polisi", "en": "Police"}, "value": "110", "source": "FACTS §7"},
+        "police": {"label": {"id": "Polisi", "en": "Police"}, "value": "110", "source": "Polri"},
         "emergency_112": {
             "label": {
                 "id": "Panggilan darurat 112 (gratis; belum aktif di semua daerah)",
@@ -49,6 +49,12 @@ def contacts() -> dict[str, dict[str, Any]]:
             "label": {"id": "Layanan bantuan hukum", "en": "Legal-aid service"},
             "value": None,
         },
+        "malaysia_emergency_999": {
+            "label": {"id": "Darurat di Malaysia", "en": "Emergency in Malaysia"},
+            "value": "999",
+        },
+        "kjri_kuching": {"label": {"id": "KJRI Kuching", "en": "Consulate in Kuching"}, "value": None},
+        "lpsk": {"label": {"id": "LPSK", "en": "LPSK"}, "value": None},
     }
 
 
@@ -85,7 +91,7 @@ def write_items(directory: Path, name: str, *items: dict[str, Any]) -> Path:
 
 
 def test_shipped_content_passes_check(contacts: dict[str, dict[str, Any]]) -> None:
-    problems = check_directory(CONTENT_DIR, contacts)
+    problems = check_directory(CONTENT_DIR, contacts, COUNTRY_GROUPS)
     assert problems == [], "\n".join(str(p) for p in problems)
 
 
@@ -297,8 +303,8 @@ def content_copy(tmp_path: Path) -> Path:
 
 
 def broken(item_id: str = "test_item", **overrides: Any) -> dict[str, Any]:
-    """A test item that answers only for its own country, so no shipped item hides it."""
-    return make_item(item_id, **{"entities": {"country": ["testland"]}, **overrides})
+    """A test item that answers only for a country no shipped costs item names, so none hides it."""
+    return make_item(item_id, **{"entities": {"country": ["poland"]}, **overrides})
 
 
 BROKEN_ITEMS = {
@@ -329,6 +335,31 @@ BROKEN_ITEMS = {
     "duplicate_id": (broken("costs_zero_placement"), "the id is also used in costs.yml; ids must be unique"),
     "unknown_intent": (broken(intents=["ask_cost"]), "unknown intent 'ask_cost'"),
     "missing_reviewed_date": (broken(reviewed=None), "'reviewed' must be the date of the last review"),
+    # The NLU gives united_arab_emirates for UAE / Dubai: a filter on "uae" would never match.
+    "unknown_country": (broken(entities={"country": ["uae"]}), "unknown country 'uae'"),
+    "numbered_list": (
+        broken(parts=[{"id": "Langkah:\n1. Daftar.\n2. Berangkat.", "en": "Steps:\n• Register.\n• Leave."}]),
+        "part 1 (id) has a numbered list; start the lines with '•' instead",
+    ),
+    "old_task_force_name": (
+        broken(parts=[{"id": "Satgas TPPO Kalbar menyebut modus ini.", "en": "The task force named it."}]),
+        "part 1 (id): the West Kalimantan task force is the Gugus Tugas (GT-PP TPPO Provinsi Kalimantan Barat)",
+    ),
+    "old_ministry_name": (
+        broken(parts=[{"id": "Tanyakan ke KP2MI.", "en": "Ask BP2MI."}]),
+        "part 1 (en): BP2MI is now KP2MI",
+    ),
+    "trafficking_penalty_without_the_new_kuhp": (
+        broken(
+            parts=[{"id": "Pelaku diancam penjara 3 sampai 15 tahun.", "en": "Traffickers face a long sentence."}],
+            sources=["UU 21/2007 Pasal 2"],
+        ),
+        "the id text quotes a prison term and cites UU 21/2007 but does not say that the new KUHP",
+    ),
+    "too_many_related_answers": (
+        broken(see_also=["costs_zero_placement", "visa_work_not_tourist", "legal_aid_free", "contacts_all"]),
+        f"see_also lists 4 items, but only the first {MAX_SEE_ALSO} are offered as buttons",
+    ),
 }
 
 
@@ -339,7 +370,7 @@ def test_check_reports_a_broken_item(
     item, expected = BROKEN_ITEMS[case]
     write_items(content_copy, "zz_broken.yml", item)
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert len(problems) == 1, "\n".join(str(p) for p in problems)
     problem = problems[0]
@@ -354,7 +385,7 @@ def test_check_reports_bad_yaml_and_load_refuses_it(
         'items:\n  - id: broken\n    title: {id: "Judul", en: "Title"\n    parts: []\n', encoding="utf-8"
     )
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert len(problems) == 1
     assert problems[0].file == "zz_broken.yml" and problems[0].item_id is None
@@ -373,7 +404,7 @@ def test_a_broken_shipped_file_is_reported_once_not_as_every_link_to_it(
         costs.read_text(encoding="utf-8").replace("    sources:", "   sources:"), encoding="utf-8"
     )
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert [(p.file, p.item_id) for p in problems] == [("costs.yml", None)]
     assert problems[0].message.startswith("cannot read the file near line")
@@ -384,7 +415,7 @@ def test_check_reports_an_intent_left_without_an_answer(
 ) -> None:
     (content_copy / "visa.yml").unlink()
     # The visa item was linked from other items; those links break too.
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
     assert (
         Problem("(all files)", None, "no general item (without 'entities') answers the intent 'ask_visa'")
         in problems
@@ -399,7 +430,7 @@ def test_check_reports_an_item_nobody_can_reach(
 ) -> None:
     write_items(content_copy, "zz_extra.yml", make_item("second_costs_answer"))
 
-    problems = check_directory(content_copy, contacts)
+    problems = check_directory(content_copy, contacts, COUNTRY_GROUPS)
 
     assert [(p.item_id, "can never be shown" in p.message) for p in problems] == [
         ("second_costs_answer", True)
@@ -412,7 +443,7 @@ def test_check_accepts_numbers_that_are_configured_contacts(
     text = "Telepon 129 atau WA 08111-129-129. Biaya Rp 15.000.000.000. Info: kp2mi.go.id"
     write_items(content_copy, "zz_numbers.yml", broken("numbers_in_text", parts=[{"id": text, "en": text}]))
 
-    assert check_directory(content_copy, contacts) == []
+    assert check_directory(content_copy, contacts, COUNTRY_GROUPS) == []
 
 
 def test_shipped_content_passes_check_with_the_shipped_config() -> None:
@@ -420,5 +451,16 @@ def test_shipped_content_passes_check_with_the_shipped_config() -> None:
     from bot.config import load_settings
 
     settings = load_settings(CONTENT_DIR.parent.parent / "config.yml", environ={})
-    problems = check_directory(settings.content_dir, settings.contacts)
+    problems = check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS)
     assert problems == [], "\n".join(str(p) for p in problems)
+
+
+def test_the_cli_content_check_passes_on_the_shipped_content_and_names_unset_placeholders(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    assert main(["content", "check"]) == 0
+    out, err = capsys.readouterr()
+    assert "content check passed." in out
+    assert "contact placeholders not set yet" in err and "kjri_kuching" in err and "lpsk" in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from bot.answers.library import Library
-from bot.answers.texts import Texts
+from bot.answers.texts import Texts, privacy_values
 from bot.app import UI_TEXTS
 from bot.chat.router import Answer, Escalate, Flow, Smalltalk, route_for_intent
 from bot.config import PROJECT_ROOT, load_settings
@@ -45,7 +45,7 @@ def test_content_names_only_catalogue_intents() -> None:
 
 def test_every_intent_a_button_can_offer_has_a_label_in_both_languages() -> None:
     settings = load_settings(PROJECT_ROOT / "config.yml", {"APP_ENV": "test"})
-    texts = Texts.load(UI_TEXTS, settings.contacts)
+    texts = Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
     offered = GUESSABLE | {"emergency"}  # clarify offers these as "did you mean" buttons
     for name in sorted(offered):
         for lang in ("id", "en"):

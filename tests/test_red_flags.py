@@ -110,7 +110,8 @@ def test_a_mandarin_translator_advert_with_underage_and_debt_signs() -> None:
         "paspor dipegang perusahaan, potong gaji 6 bulan"
     )
     assert found.answers["job"] == "mandarin" and found.answers["passport"] == "yes"
-    assert found.text_flags == {"underage", "all_costs_covered", "debt"}
+    # "All costs covered" followed by a wage deduction is the debt-bondage trick: one flag, not two.
+    assert found.text_flags == {"underage", "covered_then_debt"}
 
 
 def test_a_contract_marriage_offer_is_flagged() -> None:
@@ -151,3 +152,63 @@ def test_the_nlu_country_entity_is_used_when_the_text_names_no_known_country() -
     assert red_flags.destination_of("kerja di sana", "cambodia") == "scam_region"
     assert red_flags.destination_of("kerja di sana", "new zealand") == "other"
     assert red_flags.destination_of("kerja di sana") is None
+
+
+# --- the legal review's corrections (issue 12) -----------------------------------------------------
+
+
+def test_all_costs_covered_alone_is_what_the_law_promises_and_raises_nothing() -> None:
+    # Housekeepers are one of the 10 zero-cost occupations (Perban BP2MI 9/2020).
+    found = scan("Lowongan PRT Hongkong lewat PT resmi, visa kerja, semua biaya ditanggung")
+    assert found.text_flags == set()
+    found = scan("Lowongan PRT Hongkong, semua biaya ditanggung, nanti potong gaji 7 bulan")
+    assert found.text_flags == {"covered_then_debt"}
+    line = red_flags.FLAGS["covered_then_debt"].line("id")
+    assert "semua biaya ditanggung" in line and "utang" in line and "UU 21/2007 Pasal 1 angka 1, Pasal 27" in line
+
+
+def test_a_passport_held_for_visa_processing_is_not_the_passport_flag() -> None:
+    assert "passport" not in scan("PT resmi, paspor diserahkan ke kantor untuk proses visa kerja").answers
+    assert scan("paspor dipegang majikan selama kontrak").answers["passport"] == "yes"
+    line = red_flags.FLAGS["passport_held"].line("id")
+    assert "selama bekerja" in line and "mengurus visa" in line and "UU 18/2017 Pasal 6 ayat (1)" in line
+
+
+def test_the_salary_threshold_depends_on_the_job_as_well_as_the_destination() -> None:
+    # Rp 15 million a month: lawful for a nurse in the Middle East, not for a housekeeper there.
+    nurse = {**SAFE, "destination": "middle_east", "job": "other", "salary": "amount"}
+    housekeeper = {**nurse, "job": "household"}
+    assert "salary_too_high" not in codes(nurse, salary_idr=15e6)
+    assert "salary_too_high" in codes(housekeeper, salary_idr=15e6)
+    assert "salary_too_high" in codes(nurse, salary_idr=45e6)  # beyond any rule of thumb
+    # A rule written per destination (an older config.yml) still applies to every job there.
+    old_style = red_flags.SalaryRules({"malaysia_brunei": 10e6}, red_flags.DEFAULT_SALARY_RULES.rates_to_idr)
+    assert old_style.limit("malaysia_brunei", "other") == 10e6 and old_style.limit("other", "other") is None
+    assert "bukan aturan" in red_flags.FLAGS["salary_too_high"].text["id"]
+
+
+def test_the_task_force_is_named_as_it_is_and_the_bait_jobs_come_from_the_scam_cases() -> None:
+    for flag in red_flags.FLAGS.values():
+        for lang in ("id", "en"):
+            assert "satgas" not in flag.line(lang).lower()
+    assert "GT-PP TPPO" in red_flags.FLAGS["mandarin_translator"].line("id")
+    bait = red_flags.FLAGS["bait_job"]
+    assert "penipuan online" in bait.basis["id"] and "GT-PP" not in bait.basis["id"]
+
+
+def test_zero_cost_jobs_are_fishing_crew_not_every_ship_crew() -> None:
+    fee = red_flags.FLAGS["upfront_fee"]
+    assert "ABK kapal perikanan" in fee.text["id"] and "fishing-vessel crew" in fee.text["en"]
+
+
+def test_the_individual_recruiter_flag_states_a_maximum_not_a_sentence() -> None:
+    assert "diancam pidana penjara paling lama 10 tahun" in red_flags.FLAGS["individual_recruiter"].text["id"]
+
+
+def test_the_ban_is_said_at_once_only_when_destination_and_household_work_are_both_known() -> None:
+    assert red_flags.at_once({"destination": "middle_east"}) == ()
+    assert red_flags.at_once({"job": "household"}) == ()
+    assert red_flags.at_once({"destination": "malaysia_brunei", "job": "household"}) == ()
+    assert [f.code for f in red_flags.at_once({"destination": "middle_east", "job": "household"})] == [
+        "middle_east_household"
+    ]

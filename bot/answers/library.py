@@ -1,14 +1,15 @@
-"""Curated, cited answers: load the YAML library, choose an item, render it for a phone, check it.
+"""Curated, cited answers: load the YAML library, choose an item, render it for a phone.
 
 Staff edit `content/answers/*.yml` (see `content/README.md`); nothing here runs at import time.
 Contacts come from `config.yml` as a mapping of key -> {label: {id, en}, value}; an entry may
 also be any object with `label` and `value` attributes (the settings' Contact dataclass).
+Validation beyond what loading needs (`python -m bot content check`) is in bot/answers/check.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,50 +18,14 @@ from typing import Any
 
 import yaml
 
+from bot.understanding.intents import NAMES, NEEDS_GENERAL_ANSWER
+
 LANGUAGES = ("id", "en")
-MAX_PART_CHARS = 700
 
-INFORMATIONAL_INTENTS = (
-    "ask_procedure",
-    "ask_documents",
-    "ask_costs",
-    "ask_visa",
-    "ask_scam_signs",
-    "ask_destination_info",
-    "ask_worker_rights",
-    "ask_legal_aid",
-    "ask_victim_rights",
-    "ask_contacts",
-    "check_agency",
-    "report_trafficking",
-    "report_missing_person",
-)
+# The intents that need a general content item, in a stable order (content check lists them).
+INFORMATIONAL_INTENTS = tuple(sorted(NEEDS_GENERAL_ANSWER))
 
-# Every intent of CONTRACTS.md §2, so a typo in a content file is caught.
-KNOWN_INTENTS = frozenset(
-    INFORMATIONAL_INTENTS
-    + (
-        "greet",
-        "goodbye",
-        "thank_you",
-        "affirm",
-        "deny",
-        "ask_menu",
-        "bot_challenge",
-        "out_of_scope",
-        "change_language",
-        "check_job_offer",
-        "emergency",
-        "request_human",
-        "check_case_status",
-        "subscribe_updates",
-        "unsubscribe_updates",
-    )
-)
 KNOWN_ENTITIES = frozenset({"country", "agency", "case_id"})
-
-# The only web addresses verified in FACTS.md; a contact value may add more.
-VERIFIED_WEB_ADDRESSES = frozenset({"kp2mi.go.id", "peduliwni.kemlu.go.id", "kalbar.kemenkum.go.id"})
 
 SOURCE_PREFIX = {"id": "Sumber", "en": "Source"}
 LEGAL_NOTE = {"id": "Informasi umum, bukan nasihat hukum.", "en": "General information, not legal advice."}
@@ -68,10 +33,6 @@ CONFIRM_LINE = {
     "id": "Aturan bisa berubah; pastikan di {where}.",
     "en": "Rules can change; please confirm with {where}.",
 }
-
-# While checking lengths, an unset contact is rendered with a value this long, so the parts
-# still fit when the deployment fills the placeholder in.
-_RESERVED_VALUE = "0" * 32
 
 _ITEM_KEYS = frozenset(
     {
@@ -89,20 +50,9 @@ _ITEM_KEYS = frozenset(
     }
 )
 _Report = Callable[[str], None]
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-_PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
-# A run of 7+ digits, possibly grouped by spaces, dots, dashes or brackets: a phone number.
-_LONG_NUMBER = re.compile(r"(?<![\w/])\+?\(?\d[\d ().\-]*\d(?![\w/])")
-# A short code (3-6 digits) right after a word that introduces a number to call.
-_CALL_WORD_NUMBER = re.compile(
-    r"(?i)\b(?:telepon|telpon|telp|tel|hubungi|panggil|call|phone|dial|hotline|wa|whatsapp|sms)"
-    r"\s*[:.]?\s*(\+?\d{3,6})(?!\d|[ .\-]\d)"
-)
-_MONEY_BEFORE = re.compile(r"(?i)(?:rp\.?|rm|idr|usd|us\$|sgd|myr|\$)\s*$")
-_ANY_NUMBER = re.compile(r"\+?\d[\d ().\-]*\d|\d")
-_WEB_ADDRESS = re.compile(
-    r"(?i)\b(?:https?://)?((?:[a-z0-9-]+\.)+(?:id|com|org|net|info|my|gov|io|co|me|app|biz|xyz|link|ly|sg|tw|kr))\b"
-)
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+# "{contact_key}" in an answer text: the line shows that contact, or is left out while it is unset.
+PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 
 
 class ContentError(Exception):
@@ -163,7 +113,9 @@ class RenderedPart:
 
 
 @dataclass(frozen=True)
-class _Contact:
+class ContactText:
+    """A contact as an answer shows it: '<label>: <value>', in the person's language."""
+
     label: Mapping[str, str]
     value: str | Mapping[str, str] | None
 
@@ -182,12 +134,13 @@ class Library:
     def __init__(self, items: Sequence[Item], contacts: Mapping[str, Any]) -> None:
         self._items = tuple(items)
         self._by_id = {item.id: item for item in self._items}
-        self._contacts, self._contact_problems = _read_contacts(contacts)
+        # Problems with the contacts' labels are reported by `content check`, not here.
+        self._contacts, _ = read_contacts(contacts)
 
     @classmethod
     def load(cls, directory: Path, contacts: Mapping[str, Any]) -> Library:
         """Read every `*.yml` in `directory`; raise ContentError if any item cannot be used."""
-        items, problems = _parse_directory(Path(directory))
+        items, problems = parse_directory(Path(directory))
         if problems:
             raise ContentError(problems)
         return cls(items, contacts)
@@ -211,40 +164,19 @@ class Library:
                 best, best_score = item, len(item.entities)
         return best
 
-    def render(self, item: Item, lang: str, part: int = 0) -> RenderedPart:
-        """Render one part for a phone; the last part carries the source and notes."""
-        return self._render(item, lang, part, self._contacts)
+    @property
+    def contacts(self) -> Mapping[str, ContactText]:
+        return MappingProxyType(self._contacts)
 
-    def check(self) -> list[Problem]:
-        """Return every problem that would make an answer wrong, unsafe or unreachable."""
-        return self._check(complete=True)
+    def render(
+        self, item: Item, lang: str, part: int = 0, contacts: Mapping[str, ContactText] | None = None
+    ) -> RenderedPart:
+        """Render one part for a phone; the last part carries the source and notes.
 
-    def _check(self, complete: bool) -> list[Problem]:
-        problems = list(self._contact_problems)
-        if complete:
-            # Coverage and links depend on the whole set; with items missing they only echo the cause.
-            problems += _check_coverage(self._items)
-            problems += _check_reachable(self._items)
-        allowed_numbers = self._allowed_numbers()
-        allowed_web = set(VERIFIED_WEB_ADDRESSES) | self._contact_web_addresses()
-        reserved = {
-            key: _Contact(c.label, c.value if c.text("id") and c.text("en") else _RESERVED_VALUE)
-            for key, c in self._contacts.items()
-        }
-        seen: dict[str, str] = {}
-        for item in self._items:
-            problems += _check_fields(item)
-            if item.id in seen:
-                problems.append(_p(item, f"the id is also used in {seen[item.id]}; ids must be unique"))
-            seen.setdefault(item.id, item.file)
-            problems += self._check_contacts(item)
-            if complete:
-                problems += self._check_see_also(item)
-            problems += _check_numbers_and_addresses(item, allowed_numbers, allowed_web)
-            problems += self._check_lengths(item, reserved)
-        return problems
-
-    def _render(self, item: Item, lang: str, part: int, contacts: Mapping[str, _Contact]) -> RenderedPart:
+        `contacts` replaces the library's own, so `content check` can measure a part with every
+        placeholder filled in.
+        """
+        contacts = self._contacts if contacts is None else contacts
         if lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
         total = len(item.parts)
@@ -255,81 +187,11 @@ class Library:
             text = f"{text}\n\n{_footer(item, lang)}" if text else _footer(item, lang)
         return RenderedPart(text=text, part=part, total=total, has_more=part < total - 1)
 
-    def _check_contacts(self, item: Item) -> list[Problem]:
-        problems = []
-        used = {key for part in item.parts for text in part.values() for key in _PLACEHOLDER.findall(text)}
-        for key in sorted(used):
-            if not _SNAKE.match(key):
-                problems.append(_p(item, f"'{{{key}}}' is not a contact placeholder; write {{contact_key}}"))
-            elif key not in self._contacts:
-                problems.append(_p(item, f"unknown contact key '{key}' (not in config.yml contacts)"))
-            elif key not in item.contacts:
-                problems.append(_p(item, f"the text uses {{{key}}} but 'contacts' does not list it"))
-        for key in item.contacts:
-            if key not in self._contacts and key not in used:
-                problems.append(_p(item, f"unknown contact key '{key}' (not in config.yml contacts)"))
-            elif key not in used:
-                problems.append(_p(item, f"'contacts' lists '{key}' but no text uses {{{key}}}"))
-        return problems
-
-    def _check_see_also(self, item: Item) -> list[Problem]:
-        return [
-            _p(item, f"see_also names '{other}', but no item has that id")
-            for other in item.see_also
-            if other not in self._by_id
-        ]
-
-    def _check_lengths(self, item: Item, reserved: Mapping[str, _Contact]) -> list[Problem]:
-        problems = []
-        for index in range(len(item.parts)):
-            for lang in LANGUAGES:
-                if not item.parts[index].get(lang, "").strip():
-                    continue  # reported by _check_fields
-                length = max(
-                    len(self._render(item, lang, index, self._contacts).text),
-                    len(self._render(item, lang, index, reserved).text),
-                )
-                if length > MAX_PART_CHARS:
-                    problems.append(
-                        _p(
-                            item,
-                            f"part {index + 1} ({lang}) is {length} characters after rendering "
-                            f"(with contact numbers and the source line); the limit is {MAX_PART_CHARS}",
-                        )
-                    )
-        return problems
-
-    def _allowed_numbers(self) -> set[str]:
-        numbers = set()
-        for value in self._contact_values():
-            for match in _ANY_NUMBER.findall(value):
-                numbers.add(_digits(match))
-        return numbers
-
-    def _contact_web_addresses(self) -> set[str]:
-        return {_bare_domain(m) for value in self._contact_values() for m in _WEB_ADDRESS.findall(value)}
-
-    def _contact_values(self) -> Iterable[str]:
-        for contact in self._contacts.values():
-            value = contact.value
-            if isinstance(value, Mapping):
-                yield from (str(v) for v in value.values() if v)
-            elif value:
-                yield str(value)
-
-
-def check_directory(directory: Path, contacts: Mapping[str, Any]) -> list[Problem]:
-    """Every problem in the content directory, including those that stop it from loading."""
-    items, problems = _parse_directory(Path(directory))
-    # While some items cannot be read, skip the checks that need all of them (coverage, links):
-    # staff fix what is reported, and the next run checks the rest.
-    return problems + Library(items, contacts)._check(complete=not problems)
-
 
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _parse_directory(directory: Path) -> tuple[list[Item], list[Problem]]:
+def parse_directory(directory: Path) -> tuple[list[Item], list[Problem]]:
     if not directory.is_dir():
         return [], [Problem(str(directory), None, "the content folder does not exist")]
     items: list[Item] = []
@@ -345,7 +207,7 @@ def _parse_directory(directory: Path) -> tuple[list[Item], list[Problem]]:
         problems += file_problems
         for item in file_items:
             if item.id in seen:
-                problems.append(_p(item, f"the id is also used in {seen[item.id]}; ids must be unique"))
+                problems.append(item_problem(item, f"the id is also used in {seen[item.id]}; ids must be unique"))
                 continue
             seen[item.id] = item.file
             items.append(item)
@@ -387,15 +249,15 @@ def _parse_item(file: str, position: int, raw: Any) -> tuple[Item | None, list[P
     def bad(message: str) -> None:
         problems.append(Problem(file, label, message))
 
-    if not isinstance(item_id, str) or not _SNAKE.match(item_id):
+    if not isinstance(item_id, str) or not SNAKE.match(item_id):
         bad("'id' must be lowercase letters, digits and underscores, starting with a letter")
     for key in sorted(set(raw) - _ITEM_KEYS, key=str):
         bad(f"unknown field '{key}' (allowed: {', '.join(sorted(_ITEM_KEYS))})")
 
     intents = _str_list(raw.get("intents", []), "intents", bad)
     for intent in intents:
-        if intent not in KNOWN_INTENTS:
-            bad(f"unknown intent '{intent}' (see CONTRACTS.md §2)")
+        if intent not in NAMES:
+            bad(f"unknown intent '{intent}' (see the list in content/README.md)")
     entities = _entities(raw.get("entities") or {}, bad)
     title = _bilingual(raw.get("title"), "title", bad)
     parts_raw = raw.get("parts")
@@ -462,7 +324,7 @@ def _entities(value: Any, bad: _Report) -> dict[str, tuple[str, ...]]:
             bad(f"'entities.{key}' must be a list of values, like [malaysia]")
             continue
         for v in listed:
-            if not _SNAKE.match(v):
+            if not SNAKE.match(v):
                 bad(f"entity value '{v}' must be lowercase snake_case English, like saudi_arabia")
         result[str(key)] = tuple(listed)
     return result
@@ -510,118 +372,18 @@ def _reviewed(value: Any, bad: _Report) -> date | None:
     return None
 
 
-# --- checks ----------------------------------------------------------------------------------
-
-
-def _p(item: Item, message: str) -> Problem:
+def item_problem(item: Item, message: str) -> Problem:
+    """A problem with one item, named by its file and id."""
     return Problem(item.file or "?", item.id, message)
-
-
-def _check_fields(item: Item) -> list[Problem]:
-    # Items built in code (not parsed) get the same basic checks the parser makes.
-    problems = []
-    if not item.sources or not all(s.strip() for s in item.sources):
-        problems.append(_p(item, "'sources' must list at least one source"))
-    for lang in LANGUAGES:
-        if not (item.title.get(lang) or "").strip():
-            problems.append(_p(item, f"title has no '{lang}' text"))
-        for number, part in enumerate(item.parts, start=1):
-            if not (part.get(lang) or "").strip():
-                problems.append(_p(item, f"part {number} has no '{lang}' text"))
-    if not item.parts:
-        problems.append(_p(item, "'parts' must list at least one part"))
-    if not isinstance(item.reviewed, date):
-        problems.append(_p(item, "'reviewed' date is missing"))
-    elif item.reviewed > date.today():
-        problems.append(_p(item, f"'reviewed' date {item.reviewed} is in the future"))
-    return problems
-
-
-def _check_coverage(items: Sequence[Item]) -> list[Problem]:
-    general = {intent for item in items if not item.entities for intent in item.intents}
-    return [
-        Problem("(all files)", None, f"no general item (without 'entities') answers the intent '{intent}'")
-        for intent in INFORMATIONAL_INTENTS
-        if intent not in general
-    ]
-
-
-def _check_reachable(items: Sequence[Item]) -> list[Problem]:
-    linked = {other for item in items for other in item.see_also}
-    problems = []
-    for index, item in enumerate(items):
-        if item.id in linked:
-            continue
-        if any(not _shadowed(item, intent, items[:index]) for intent in item.intents):
-            continue
-        problems.append(
-            _p(
-                item,
-                "this item can never be shown: no intent chooses it (an earlier item with the same "
-                "intent and entities wins) and no item lists it in 'see_also'",
-            )
-        )
-    return problems
-
-
-def _shadowed(item: Item, intent: str, earlier: Sequence[Item]) -> bool:
-    for other in earlier:
-        if intent in other.intents and set(other.entities) == set(item.entities):
-            if all(set(item.entities[key]) <= set(other.entities[key]) for key in item.entities):
-                return True
-    return False
-
-
-def _check_numbers_and_addresses(
-    item: Item, allowed_numbers: set[str], allowed_web: set[str]
-) -> list[Problem]:
-    problems = []
-    texts = [(f"title ({lang})", item.title.get(lang, "")) for lang in LANGUAGES]
-    texts += [
-        (f"part {n} ({lang})", part.get(lang, ""))
-        for n, part in enumerate(item.parts, start=1)
-        for lang in LANGUAGES
-    ]
-    for where, text in texts:
-        for number in _phone_like(text):
-            if _digits(number) not in allowed_numbers:
-                problems.append(
-                    _p(
-                        item,
-                        f"{where} contains '{number}', which looks like a phone number but is not a "
-                        "configured contact value; use a {contact_key} placeholder (if it is a date or "
-                        "an amount, write it in words, like '26 November 2025' or 'Rp15 miliar')",
-                    )
-                )
-        for address in _WEB_ADDRESS.findall(text):
-            if _bare_domain(address) not in allowed_web:
-                problems.append(
-                    _p(
-                        item,
-                        f"{where} contains the web address '{address}', which is not verified in FACTS.md",
-                    )
-                )
-    return problems
-
-
-def _phone_like(text: str) -> list[str]:
-    found = []
-    for match in _LONG_NUMBER.finditer(text):
-        candidate = match.group(0).strip(" ().-")
-        if len(_digits(candidate)) >= 7 and not _MONEY_BEFORE.search(text[: match.start()]):
-            found.append(candidate)
-    for match in _CALL_WORD_NUMBER.finditer(text):
-        found.append(match.group(1))
-    return found
 
 
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _fill(text: str, lang: str, contacts: Mapping[str, _Contact]) -> str:
+def _fill(text: str, lang: str, contacts: Mapping[str, ContactText]) -> str:
     lines = []
     for line in text.strip().splitlines():
-        keys = _PLACEHOLDER.findall(line)
+        keys = PLACEHOLDER.findall(line)
         rendered = [contacts[k].text(lang) if k in contacts else None for k in keys]
         if any(r is None for r in rendered):
             continue  # never show a guessed or empty number: drop the whole line
@@ -645,8 +407,8 @@ def _footer(item: Item, lang: str) -> str:
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _read_contacts(contacts: Mapping[str, Any]) -> tuple[dict[str, _Contact], list[Problem]]:
-    result: dict[str, _Contact] = {}
+def read_contacts(contacts: Mapping[str, Any]) -> tuple[dict[str, ContactText], list[Problem]]:
+    result: dict[str, ContactText] = {}
     problems: list[Problem] = []
     for key, entry in (contacts or {}).items():
         if isinstance(entry, Mapping):
@@ -660,7 +422,7 @@ def _read_contacts(contacts: Mapping[str, Any]) -> tuple[dict[str, _Contact], li
             label = label if isinstance(label, Mapping) else {}
         if value is not None and not isinstance(value, (str, Mapping)):
             value = str(value)
-        result[str(key)] = _Contact(label=dict(label), value=value)
+        result[str(key)] = ContactText(label=dict(label), value=value)
     return result, problems
 
 
@@ -670,12 +432,3 @@ def _filter_matches(wanted: Mapping[str, tuple[str, ...]], given: Mapping[str, s
 
 def _normalise_value(value: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
-
-
-def _bare_domain(address: str) -> str:
-    address = address.lower()
-    return address[4:] if address.startswith("www.") else address

@@ -1,32 +1,47 @@
-"""The bot's own interface sentences (content/ui.yml), in both languages, with contact lines."""
+"""The bot's own interface sentences (content/ui.yml), in both languages, with contact lines.
+
+A sentence may name the retention periods of config.yml's privacy section ({chat_days},
+{report_days}), so what the bot says about keeping data always matches what the purge job does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
 from typing import Any
 
 import yaml
 
-from bot.config import LANGUAGES, Contact
+from bot.config import LANGUAGES, Contact, PrivacySettings
 
 # Numbers shown to someone in danger, in this order; unset placeholders are left out.
-URGENT_CONTACTS = ("police", "emergency_112", "sapa_129", "kanwil_hotline", "kp2mi_call_centre", "kemlu_hotline")
+# 110 and 112 work only inside Indonesia; many people from West Kalimantan write from Sarawak, where it is 999.
+URGENT_CONTACTS = (
+    "police", "emergency_112", "malaysia_emergency_999", "sapa_129", "kanwil_hotline", "kp2mi_call_centre",
+    "kemlu_hotline",
+)
 
 
 class TextsError(Exception):
     pass
 
 
+def privacy_values(privacy: PrivacySettings) -> dict[str, int]:
+    """The retention periods a sentence may name: {chat_days} for messages, {report_days} for reports."""
+    return {"chat_days": privacy.chat_retention_days, "report_days": privacy.retention_days}
+
+
 @dataclass(frozen=True)
 class Texts:
     strings: Mapping[str, Mapping[str, str]]
     contacts: Mapping[str, Contact]
+    # Values any sentence may use without its caller passing them (see privacy_values).
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path, contacts: Mapping[str, Contact]) -> Texts:
+    def load(cls, path: Path, contacts: Mapping[str, Contact], values: Mapping[str, Any] | None = None) -> Texts:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
@@ -36,7 +51,7 @@ class Texts:
         for key, value in raw.items():
             if not isinstance(value, Mapping) or any(not value.get(lang) for lang in LANGUAGES):
                 raise TextsError(f"{path}: '{key}' needs text for both 'id' and 'en'.")
-        return cls(raw, contacts)
+        return cls(raw, contacts, dict(values or {}))
 
     def contact_line(self, key: str, lang: str) -> str | None:
         contact = self.contacts.get(key)
@@ -56,4 +71,6 @@ class Texts:
         fields = {name for _, name, _, _ in Formatter().parse(template) if name}
         if "urgent_contacts" in fields:
             values.setdefault("urgent_contacts", self.contact_lines(URGENT_CONTACTS, lang))
+        for name in fields & self.values.keys():
+            values.setdefault(name, self.values[name])
         return template.format(**values).strip()

@@ -1,17 +1,19 @@
 """Red flags of a job offer: read a pasted advert, score the answers of the job-offer check.
 
-Every flag carries a one-line explanation and its legal basis in Bahasa Indonesia and English,
-taken from the project's fact sheet (shared FACTS.md §1-§6; the section is named in `facts`).
-The salary thresholds and exchange rates are heuristics from config.yml (`job_offer`), not law.
+Every flag carries a one-line explanation and its basis (law and article, or the public source)
+in Bahasa Indonesia and English; `facts` names the section of the legal team's fact sheet the
+statement was checked against. The salary thresholds and exchange rates are heuristics from
+config.yml (`job_offer`), not law.
 
 Answers (what the job-offer flow asks, and what `scan` may read from a text):
   recruiter   company | individual | social_media | unknown
   fee         yes | no | unknown          money asked up front
   visa        work | tourist | visit | umrah | unknown
   destination malaysia_brunei | scam_region | middle_east | other | unknown
+              (middle_east: the 21 countries of Kepmenaker 260/2015, see BAN_COUNTRIES)
   job         household | online | mandarin | other | unknown
   contract    yes | no | unknown          a written contract seen before leaving
-  passport    yes | no | unknown          passport kept by someone else
+  passport    yes | no | unknown          passport kept by someone else while working
   salary      high | normal | unknown | amount   (amount: see `salary_idr`)
   route       official | unofficial | unknown
 """
@@ -32,14 +34,35 @@ HIGH_SCORE = 3
 # This many unanswered questions make an offer with no flag at least medium: too much is unknown.
 UNKNOWN_FOR_MEDIUM = 3
 
+# Kepmenaker 260/2015 (in force since 1 July 2015): no placement with individual (household)
+# employers in these 21 Middle East and North African countries. Canonical country values.
+BAN_COUNTRIES = frozenset({
+    "algeria", "saudi_arabia", "bahrain", "iraq", "iran", "kuwait", "lebanon", "libya", "morocco",
+    "mauritania", "egypt", "oman", "pakistan", "palestine", "qatar", "south_sudan", "syria", "tunisia",
+    "united_arab_emirates", "yemen", "jordan",
+})
+# Every country value the bot knows (one canonical snake_case English name per country, as the NLU's
+# `country` entity gives it after bot.understanding.rasa normalises it), and its destination group.
+# Content items may name only these in `entities.country` (python -m bot content check).
+COUNTRY_GROUPS: Mapping[str, str] = {
+    "malaysia": "malaysia_brunei", "brunei": "malaysia_brunei",
+    "cambodia": "scam_region", "myanmar": "scam_region", "thailand": "scam_region", "laos": "scam_region",
+    "philippines": "scam_region",
+    **{country: "middle_east" for country in BAN_COUNTRIES},
+    **{country: "other" for country in (
+        "singapore", "taiwan", "hong_kong", "south_korea", "japan", "china", "vietnam", "turkey", "poland",
+        "australia", "new_zealand", "germany",
+    )},
+}
+
 
 @dataclass(frozen=True)
 class RedFlag:
     code: str
     weight: int  # 3: on its own a sign of illegal placement or trafficking; 2: serious; 1: a warning
     text: Mapping[str, str]  # one line, id and en
-    basis: Mapping[str, str]  # the law or source, id and en
-    facts: str  # where in FACTS.md the statement comes from
+    basis: Mapping[str, str]  # the law and article, or the public source, id and en
+    facts: str  # the section(s) of the legal team's fact sheet (§1-§6) the statement was checked against
 
     def line(self, lang: str) -> str:
         lang = lang if lang in self.text else "id"
@@ -55,8 +78,8 @@ FLAGS: dict[str, RedFlag] = {
     for f in (
         _flag(
             "individual_recruiter", 3, "§1, §5",
-            "Perekrutnya perorangan: orang pribadi dilarang menempatkan pekerja migran, ancamannya penjara sampai 10 tahun",
-            "The recruiter is a private person: individuals may not place migrant workers; the penalty is up to 10 years in prison",
+            "Perekrutnya perorangan: orang perseorangan dilarang menempatkan pekerja migran, diancam pidana penjara paling lama 10 tahun",
+            "The recruiter is a private person: individuals may not place migrant workers; it carries a prison sentence of up to 10 years",
             "UU 18/2017 Pasal 69, 81", "Law 18/2017 Art. 69, 81",
         ),
         _flag(
@@ -67,8 +90,8 @@ FLAGS: dict[str, RedFlag] = {
         ),
         _flag(
             "upfront_fee", 2, "§1, §2, §5",
-            "Diminta bayar di muka: pekerja migran tidak boleh dibebani biaya penempatan; untuk 10 jabatan (mis. PRT, pengasuh, ABK) tiket, visa dan pelatihan juga tidak boleh dibebankan",
-            "Money asked up front: migrant workers may not be charged placement costs; for 10 occupations (e.g. housekeeper, caregiver, fishing crew) tickets, visa and training may not be charged either",
+            "Diminta bayar di muka: pekerja migran tidak boleh dibebani biaya penempatan; untuk 10 jabatan (mis. PRT, pengasuh, ABK kapal perikanan) tiket, visa dan pelatihan juga tidak boleh dibebankan",
+            "Money asked up front: migrant workers may not be charged placement costs; for 10 occupations (e.g. housekeeper, caregiver, fishing-vessel crew) tickets, visa and training may not be charged either",
             "UU 18/2017 Pasal 30; Perban BP2MI 9/2020", "Law 18/2017 Art. 30; BP2MI Reg. 9/2020",
         ),
         _flag(
@@ -95,22 +118,23 @@ FLAGS: dict[str, RedFlag] = {
             "Destination Cambodia, Myanmar, Thailand, Laos or the Philippines: countries where thousands of Indonesians were trapped in online-scam compounds",
             "data penanganan WNI 2020-2024", "cases of Indonesians handled 2020-2024",
         ),
+        # The bait jobs come from the scam-compound cases, not from the task force's list.
         _flag(
             "bait_job", 1, "§5",
             "Lowongan operator IT, customer service, admin atau telemarketing ke luar negeri: pekerjaan yang sering dipakai sebagai umpan sindikat penipuan online",
             "IT operator, customer service, admin or telemarketing jobs abroad: jobs often used as bait by online-scam compounds",
-            "modus Satgas TPPO Kalbar 2025", "West Kalimantan anti-trafficking task force, 2025",
+            "data WNI korban sindikat penipuan online 2020-2024", "cases of Indonesians in online-scam compounds, 2020-2024",
         ),
         _flag(
             "mandarin_translator", 2, "§5",
-            "Lowongan penerjemah bahasa Mandarin: salah satu modus perdagangan orang yang dicatat Satgas TPPO Kalbar",
-            "Mandarin translator jobs: one of the trafficking tricks listed by the West Kalimantan task force",
-            "modus Satgas TPPO Kalbar 2025", "West Kalimantan anti-trafficking task force, 2025",
+            "Lowongan penerjemah bahasa Mandarin: salah satu modus perdagangan orang yang disebut GT-PP TPPO Provinsi Kalimantan Barat",
+            "Mandarin translator jobs: one of the trafficking tricks named by the West Kalimantan anti-trafficking task force (GT-PP TPPO)",
+            "GT-PP TPPO Kalbar, peluncuran 26 November 2025", "GT-PP TPPO West Kalimantan, launch of 26 November 2025",
         ),
         _flag(
             "middle_east_household", 3, "§6",
-            "Pekerja rumah tangga ke Timur Tengah: penempatan pada pengguna perseorangan di Timur Tengah dilarang sejak 2015 (pastikan di BP3MI)",
-            "Household work in the Middle East: placement with individual employers in the Middle East has been banned since 2015 (confirm at BP3MI)",
+            "Pekerja rumah tangga ke Timur Tengah atau Afrika Utara: penempatan pada pengguna perseorangan (majikan rumah tangga) di 21 negara kawasan itu dilarang sejak 2015 (pastikan di BP3MI)",
+            "Household work in the Middle East or North Africa: placement with individual (household) employers in 21 countries of the region has been banned since 2015 (confirm at BP3MI)",
             "Kepmenaker 260/2015", "Manpower Minister Decree 260/2015",
         ),
         _flag(
@@ -119,16 +143,17 @@ FLAGS: dict[str, RedFlag] = {
             "No written contract before leaving: the employment contract and the placement agreement are required",
             "UU 18/2017 Pasal 13", "Law 18/2017 Art. 13",
         ),
+        # Only while working: a licensed P3MI may hold the passport during visa processing.
         _flag(
             "passport_held", 2, "§1, §5",
-            "Paspor dipegang orang lain: pekerja migran berhak menyimpan sendiri dokumen perjalanannya",
-            "The passport is kept by someone else: migrant workers have the right to keep their own travel documents",
+            "Paspor dipegang orang lain selama bekerja: pekerja migran berhak memegang sendiri dokumen perjalanannya selama bekerja (perusahaan berizin hanya boleh memegangnya sementara untuk mengurus visa)",
+            "The passport is kept by someone else while you work: migrant workers have the right to keep their own travel documents while working (a licensed company may hold it only briefly to process the visa)",
             "UU 18/2017 Pasal 6 ayat (1)", "Law 18/2017 Art. 6(1)",
         ),
         _flag(
             "salary_too_high", 1, "§5",
-            "Gaji yang dijanjikan terlalu tinggi untuk pekerjaan itu: ciri tawaran palsu",
-            "The promised salary is too high for that job: a sign of a fake offer",
+            "Gaji yang dijanjikan terlalu tinggi dibanding tawaran biasa untuk pekerjaan dan negara itu (patokan tim bantuan hukum, bukan aturan): gaji tinggi sering jadi umpan; cocokkan dengan job order di BP3MI",
+            "The promised salary is too high compared with usual offers for that job and country (the legal-aid team's rule of thumb, not law): a high salary is often bait; compare it with the job order at BP3MI",
             "tanda bahaya tawaran palsu", "red flags of fake offers",
         ),
         _flag(
@@ -143,11 +168,13 @@ FLAGS: dict[str, RedFlag] = {
             "The requirements are too easy (no experience, no diploma, leave at once): a sign of a fake offer; the legal requirements include age 18, health, competence and complete documents",
             "UU 18/2017 Pasal 5", "Law 18/2017 Art. 5",
         ),
+        # "All costs covered" alone is what the law promises the 10 zero-cost occupations; the
+        # trick is the promise followed by a "debt" or a wage deduction.
         _flag(
-            "all_costs_covered", 1, "§2, §5",
-            "Janji \"semua biaya ditanggung\" sering dipakai sebagai umpan; biaya yang sah berbeda menurut jabatan, pastikan di BP3MI",
-            "A promise that \"all costs are covered\" is often bait; the lawful costs depend on the occupation, so confirm at BP3MI",
-            "Perban BP2MI 9/2020", "BP2MI Reg. 9/2020",
+            "covered_then_debt", 2, "§2, §3, §5",
+            "Dijanjikan \"semua biaya ditanggung\", tetapi nanti dibayar lewat \"utang\" atau potong gaji: jeratan utang adalah cara perdagangan orang, dan utang untuk mengeksploitasi korban tidak bisa ditagih",
+            "\"All costs covered\" is promised, but repaid later as a \"debt\" or a wage deduction: debt bondage is a means of trafficking, and a debt used to exploit a victim cannot be collected",
+            "UU 21/2007 Pasal 1 angka 1, Pasal 27; Perban BP2MI 9/2020", "Law 21/2007 Art. 1(1), Art. 27; BP2MI Reg. 9/2020",
         ),
         _flag(
             "debt", 2, "§3, §5",
@@ -156,10 +183,10 @@ FLAGS: dict[str, RedFlag] = {
             "UU 21/2007 Pasal 1 angka 1, Pasal 27", "Law 21/2007 Art. 1(1), Art. 27",
         ),
         _flag(
-            "underage", 3, "§1",
-            "Menerima pelamar di bawah 18 tahun: umur minimal pekerja migran 18 tahun; menempatkan anak diancam pidana",
-            "Accepts applicants under 18: the minimum age of a migrant worker is 18; placing a child is a crime",
-            "UU 18/2017 Pasal 5, 80", "Law 18/2017 Art. 5, 80",
+            "underage", 3, "§1, §3",
+            "Menerima pelamar di bawah 18 tahun: umur minimal pekerja migran 18 tahun; menempatkan anak diancam pidana, dan anak yang umurnya dipalsukan perekrut adalah korban, bukan pelaku",
+            "Accepts applicants under 18: the minimum age of a migrant worker is 18; placing a child is a crime, and a child whose age a recruiter forged is a victim, not an offender",
+            "UU 18/2017 Pasal 5, 80; UU 21/2007 Pasal 18, 19", "Law 18/2017 Art. 5, 80; Law 21/2007 Art. 18, 19",
         ),
         _flag(
             "marriage", 3, "§3, §5",
@@ -172,20 +199,37 @@ FLAGS: dict[str, RedFlag] = {
 
 # Order in which flags are listed: the gravest first.
 _ORDER = {code: i for i, code in enumerate(FLAGS)}
+# Flags the person is told the moment their answers show them, before the other questions: the
+# Middle East household ban makes the offer unlawful whatever the rest of it says.
+AT_ONCE = ("middle_east_household",)
 
 
 @dataclass(frozen=True)
 class SalaryRules:
-    """config.yml job_offer: monthly amounts (rupiah) that count as too high, and rough exchange rates."""
+    """config.yml job_offer: monthly amounts (rupiah) that count as too high, and rough exchange rates.
+
+    Keys of `too_high_idr`: "<destination>.<job>" for one job, "<destination>" for every job there,
+    "any" when neither is set. Formal jobs in the Middle East (nurse, hotel, company driver) lawfully
+    pay more than household work, so the Middle East has a household amount only.
+    """
 
     too_high_idr: Mapping[str, float]
     rates_to_idr: Mapping[str, float]
 
+    def limit(self, destination: str | None, job: str | None) -> float | None:
+        """The amount at or above which a salary is too high for this job and destination, if any."""
+        destination = destination or "unknown"
+        keys = ([f"{destination}.{job}"] if job and job != "unknown" else []) + [destination, "any"]
+        for key in keys:
+            if self.too_high_idr.get(key):
+                return float(self.too_high_idr[key])
+        return None
+
 
 DEFAULT_SALARY_RULES = SalaryRules(
     too_high_idr={
-        "malaysia_brunei": 10_000_000, "scam_region": 10_000_000, "middle_east": 10_000_000,
-        "other": 40_000_000, "unknown": 20_000_000,
+        "malaysia_brunei": 10_000_000, "scam_region": 10_000_000, "middle_east.household": 10_000_000,
+        "other": 40_000_000, "unknown": 20_000_000, "any": 40_000_000,
     },
     rates_to_idr={
         "myr": 3_700, "usd": 16_500, "sgd": 12_700, "bnd": 12_700, "sar": 4_400, "aed": 4_500,
@@ -249,10 +293,16 @@ _GROUP_RX: dict[str, re.Pattern[str]] = {
             r"kamboja|cambodia|phnom penh|sihanoukville|myanmar|burma|myawaddy|thailand|thailan|thai|bangkok|"
             r"mae sot|laos|filipina|pilipina|philippines|philippine|manila"
         )),
+        # The 21 countries of Kepmenaker 260/2015 (BAN_COUNTRIES), with their capitals and the
+        # cities adverts name. "Sudan" alone is not one of them: only South Sudan is.
         ("middle_east", (
-            r"timur tengah|middle east|arab saudi|saudi|saudi arabia|ksa|riyadh|jeddah|mekah|makkah|"
-            r"madinah|uni emirat arab|uea|uae|emirat|dubai|abu dhabi|qatar|doha|kuwait|oman|bahrain|"
-            r"yordania|jordan|arab"
+            r"timur tengah|middle east|afrika utara|north africa|arab saudi|saudi|saudi arabia|ksa|riyadh|"
+            r"jeddah|jedah|mekah|makkah|mekkah|madinah|uni emirat arab|emirat arab|uea|uae|emirat|emirates|"
+            r"dubai|abu dhabi|sharjah|qatar|katar|doha|kuwait|oman|muscat|bahrain|yordania|jordan|amman|"
+            r"lebanon|libanon|beirut|irak|iraq|baghdad|erbil|iran|teheran|tehran|suriah|syria|siria|"
+            r"damaskus|damascus|yaman|yemen|palestina|palestine|gaza|mesir|egypt|kairo|cairo|libya|libia|"
+            r"tripoli|maroko|morocco|marokko|aljazair|al jazair|algeria|aljir|tunisia|tunis|mauritania|"
+            r"pakistan|karachi|lahore|islamabad|sudan selatan|south sudan|arab"
         )),
         ("other", (
             r"taiwan|hong kong|hongkong|korea|korsel|south korea|jepang|japan|singapura|singapore|"
@@ -260,14 +310,6 @@ _GROUP_RX: dict[str, re.Pattern[str]] = {
             r"polandia|poland|turki|turkey|eropa|europe|inggris|amerika|kanada|canada|rumania|romania"
         )),
     )
-}
-# The NLU's canonical `country` entity values (nlu/data/entities.yml) and their groups.
-_ENTITY_GROUP = {
-    "malaysia": "malaysia_brunei", "brunei": "malaysia_brunei", "entikong": "malaysia_brunei",
-    "cambodia": "scam_region", "myanmar": "scam_region", "thailand": "scam_region",
-    "laos": "scam_region", "philippines": "scam_region",
-    "saudi arabia": "middle_east", "uae": "middle_east", "jordan": "middle_east", "qatar": "middle_east",
-    "kuwait": "middle_east", "oman": "middle_east", "bahrain": "middle_east",
 }
 # First match wins: a named sponsor or calo is an individual even when a PT is mentioned.
 _RECRUITER = (
@@ -338,6 +380,12 @@ _PASSPORT_HELD = _rx(
     r"(?:serahkan|kumpulkan|titipkan|titip|tahan|pegang|simpan) paspor|"
     r"paspor (?:kami|bos|agen|majikan|perusahaan) (?:yang )?(?:pegang|simpan|tahan)|"
     r"paspor (?:akan |will be |is )?(?:kept|held|collected)|keep (?:your|the) paspor"
+)
+# A licensed P3MI may hold the passport while it processes the visa (the right to keep it holds while
+# working, UU 18/2017 Pasal 6(1)): a text that says so does not answer the passport question.
+_PASSPORT_FOR_VISA = _rx(
+    r"(?:untuk|utk|buat|selama) (?:proses |pengurusan |urus |mengurus |pembuatan )?(?:visa|calling visa)|"
+    r"(?:for|during) (?:the )?visa(?: processing| application)?"
 )
 _ROUTE_NO = _rx(
     r"jalur tikus|jalan tikus|lewat hutan|jalan belakang|jalur belakang|jalan pintas|"
@@ -410,8 +458,8 @@ def destination_of(text: str, country_entity: str | None = None) -> str | None:
     if best is not None:
         return best[1]
     if country_entity:
-        # Entity values are lower-case English names ("saudi arabia"; some versions use "saudi_arabia").
-        return _ENTITY_GROUP.get(country_entity.lower().replace("_", " "), "other")
+        # The bot gives the NLU's value in snake_case ("saudi_arabia"); a raw Rasa value may have spaces.
+        return COUNTRY_GROUPS.get(re.sub(r"[\s\-]+", "_", country_entity.strip().lower()), "other")
     return None
 
 
@@ -509,7 +557,7 @@ def scan(text: str, rules: SalaryRules = DEFAULT_SALARY_RULES, country_entity: s
         result.answers["fee"] = "yes"
     if _CONTRACT_NO.search(folded):
         result.answers["contract"] = "no"
-    if _PASSPORT_HELD.search(folded):
+    if _PASSPORT_HELD.search(folded) and not _PASSPORT_FOR_VISA.search(folded):
         result.answers["passport"] = "yes"
     if _ROUTE_NO.search(folded):
         result.answers["route"] = "unofficial"
@@ -520,11 +568,13 @@ def scan(text: str, rules: SalaryRules = DEFAULT_SALARY_RULES, country_entity: s
         result.answers["salary"] = "amount"
         result.salary_idr = salary
     for code, rx in (
-        ("personal_account", _PERSONAL_ACCOUNT), ("too_easy", _TOO_EASY), ("all_costs_covered", _ALL_COSTS),
-        ("debt", _DEBT), ("marriage", _MARRIAGE),
+        ("personal_account", _PERSONAL_ACCOUNT), ("too_easy", _TOO_EASY), ("debt", _DEBT), ("marriage", _MARRIAGE),
     ):
         if rx.search(folded):
             result.text_flags.add(code)
+    if "debt" in result.text_flags and _ALL_COSTS.search(folded):
+        result.text_flags.discard("debt")
+        result.text_flags.add("covered_then_debt")
     if any(int(m.group(1)) < 18 for rx in _AGE for m in rx.finditer(folded)):
         result.text_flags.add("underage")
     return result
@@ -564,8 +614,8 @@ def assess(
     if a.get("salary") == "high":
         codes.add("salary_too_high")
     elif a.get("salary") == "amount" and salary_idr is not None:
-        limit = rules.too_high_idr.get(destination or "unknown", rules.too_high_idr.get("unknown", 0))
-        if limit and salary_idr >= limit:
+        limit = rules.limit(destination, job)
+        if limit is not None and salary_idr >= limit:
             codes.add("salary_too_high")
     if a.get("route") == "unofficial":
         codes.add("unofficial_route")
@@ -581,6 +631,12 @@ def assess(
     else:
         level = LOW
     return Assessment(level, flags, unknown, score)
+
+
+def at_once(answers: Mapping[str, str]) -> tuple[RedFlag, ...]:
+    """The flags of AT_ONCE that these answers raise, to be told before any other question."""
+    raised = {f.code for f in assess(answers).flags}
+    return tuple(FLAGS[code] for code in AT_ONCE if code in raised)
 
 
 def _asked_matters(question: str, answers: Mapping[str, str]) -> bool:

@@ -23,6 +23,9 @@ class Intent:
     kind: Kind
     flow: str | None = None  # the guided flow it starts (Kind.FLOW)
     guessable: bool = True  # worth offering as "did you mean ...?" when the NLU is unsure
+    # A flow that also needs a general content item: shown when the person declines the flow or it
+    # cannot run (every Kind.ANSWER intent needs one anyway).
+    general_answer: bool = False
 
 
 CATALOGUE: tuple[Intent, ...] = (
@@ -40,14 +43,14 @@ CATALOGUE: tuple[Intent, ...] = (
     Intent("ask_costs", Kind.ANSWER),
     Intent("ask_visa", Kind.ANSWER),
     Intent("check_job_offer", Kind.FLOW, flow="job_offer"),
-    Intent("check_agency", Kind.FLOW, flow="agency_check"),
+    Intent("check_agency", Kind.FLOW, flow="agency_check", general_answer=True),
     Intent("ask_scam_signs", Kind.ANSWER),
     Intent("ask_destination_info", Kind.ANSWER),
     Intent("ask_worker_rights", Kind.ANSWER),
     Intent("ask_legal_aid", Kind.ANSWER),
     Intent("ask_victim_rights", Kind.ANSWER),
-    Intent("report_missing_person", Kind.FLOW, flow="missing_person"),
-    Intent("report_trafficking", Kind.FLOW, flow="trafficking_report"),
+    Intent("report_missing_person", Kind.FLOW, flow="missing_person", general_answer=True),
+    Intent("report_trafficking", Kind.FLOW, flow="trafficking_report", general_answer=True),
     Intent("emergency", Kind.HUMAN, guessable=False),
     Intent("request_human", Kind.HUMAN),
     Intent("ask_contacts", Kind.ANSWER),
@@ -59,6 +62,8 @@ CATALOGUE: tuple[Intent, ...] = (
 BY_NAME: dict[str, Intent] = {intent.name: intent for intent in CATALOGUE}
 NAMES: frozenset[str] = frozenset(BY_NAME)
 ANSWERED: frozenset[str] = frozenset(i.name for i in CATALOGUE if i.kind is Kind.ANSWER)
+# The intents the content library must answer with a general item (one without entity filters).
+NEEDS_GENERAL_ANSWER: frozenset[str] = ANSWERED | frozenset(i.name for i in CATALOGUE if i.general_answer)
 FLOW_FOR_INTENT: dict[str, str] = {i.name: i.flow for i in CATALOGUE if i.flow is not None}
 GUESSABLE: frozenset[str] = frozenset(i.name for i in CATALOGUE if i.guessable)
 

@@ -131,7 +131,7 @@ def _intercept(turn: Turn, state: State, q: Question) -> bool:
     found = _read_advert(turn, state, text)
     if not found:
         return False
-    steps.advance(turn, SCRIPT, state, _understood(turn, found, state))
+    steps.advance(turn, SCRIPT, state, _with_at_once(turn, state, _understood(turn, found, state)))
     return True
 
 
@@ -139,7 +139,27 @@ def _after_answer(turn: Turn, state: State, key: str) -> bool:
     if key == "salary" and state.answers.get("salary") == "amount":
         state.extra["salary_idr"] = red_flags.salary_amount_idr(turn.text, _rules(turn), need_keyword=False)
         state.save(turn)
+    warning = _at_once(turn, state)
+    if warning:
+        turn.say(warning)
     return False
+
+
+def _at_once(turn: Turn, state: State) -> str | None:
+    """A flag that must not wait for the verdict (the Middle East household ban), said once."""
+    answers = {k: str(v) for k, v in state.answers.items() if v != steps.SKIP}
+    said = set(state.extra.get("said_at_once", []))
+    new = [flag for flag in red_flags.at_once(answers) if flag.code not in said]
+    if not new:
+        return None
+    state.extra["said_at_once"] = sorted(said | {flag.code for flag in new})
+    state.save(turn)
+    return turn.t("jo_at_once", line="\n".join(flag.line(turn.lang) for flag in new))
+
+
+def _with_at_once(turn: Turn, state: State, text: str) -> str:
+    warning = _at_once(turn, state)
+    return f"{text}\n\n{warning}" if warning else text
 
 
 def _read_advert(turn: Turn, state: State, text: str) -> dict[str, str]:
@@ -207,7 +227,7 @@ def start(turn: Turn) -> None:
     if turn.understanding.source in ("rasa", "degraded") and turn.text:
         found = _read_advert(turn, state, turn.text)
         if found:
-            prefix = f"{prefix}\n\n{_understood(turn, found, state)}"
+            prefix = _with_at_once(turn, state, f"{prefix}\n\n{_understood(turn, found, state)}")
     steps.begin(turn, SCRIPT, state, prefix)
 
 
