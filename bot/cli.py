@@ -81,8 +81,10 @@ def cmd_content_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- triage
 async def _triage(lines: Sequence[str], out: Any) -> None:
     from bot.app import build_app
+    from bot.chat.payload import AskIntent, typed_command
     from bot.chat.router import decide
     from bot.storage.models import ConversationState
+    from bot.understanding.understand import from_button
 
     app = build_app(_settings())
     try:
@@ -91,7 +93,15 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
             text = line.rstrip("\n")
             if not text.strip():
                 continue
-            understanding = await app.understander.understand(text)
+            command = typed_command(text)
+            if isinstance(command, AskIntent):
+                # "/status", "/cek": live messages route these like a confident request of the intent.
+                understanding = from_button(command.intent, text)
+            elif command is not None:
+                # "/menu", "/hapus"...: navigation the menu and the flows answer without the NLU.
+                understanding = from_button("ask_menu", text)
+            else:
+                understanding = await app.understander.understand(text)
             decision = decide(
                 understanding,
                 state=ConversationState.IDLE,
@@ -105,7 +115,9 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
                 "urgent": decision.urgent,
                 "route": str(decision.route),
                 "entities": [e.as_json() for e in understanding.entities],
-                "nlu": "rasa" if understanding.source == "rasa" else "degraded",
+                # A typed command needs no NLU: report whether Rasa is answering all the same.
+                "nlu": app.understander.status if understanding.source == "button" else
+                ("rasa" if understanding.source == "rasa" else "degraded"),
             }
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             out.flush()

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from bot.config import NluSettings
+from bot.understanding.intents import NAMES
 from bot.understanding.result import Entity
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,17 @@ def _entity_value(entity: str, raw: Any) -> str:
 
 
 def parse_response(body: dict[str, Any]) -> Parse:
-    """Turn Rasa's JSON into a Parse; never returns nlu_fallback as the intent."""
+    """Turn Rasa's JSON into a Parse whose intents are all in the catalogue (never nlu_fallback).
+
+    Rasa reads a message starting with "/" as an intent name ("/menu" -> intent "menu", confidence
+    1.0); such names, like any name a stale model may still know, are not intents of this bot.
+    """
     ranking = tuple(
         (str(r["name"]), float(r.get("confidence") or 0.0))
         for r in body.get("intent_ranking") or []
-        if r.get("name") and r["name"] != "nlu_fallback"
+        if r.get("name") in NAMES
     )
-    if not ranking and body.get("intent", {}).get("name") not in (None, "nlu_fallback"):
+    if not ranking and body.get("intent", {}).get("name") in NAMES:
         top = body["intent"]
         ranking = ((str(top["name"]), float(top.get("confidence") or 0.0)),)
     # DIET and the regex extractor may both report the same entity: keep each (entity, value) once.
@@ -80,6 +85,9 @@ class RasaClient:
         return {"token": self.token} if self.token else {}
 
     async def parse(self, text: str) -> Parse:
+        # Rasa reads "/name" as "intent name, confidence 1.0" without asking the model; the bot's
+        # own commands never get here, so a leading slash is just a typo to the classifier.
+        text = text.lstrip("/") or text
         try:
             resp = await self._http.post(
                 f"{self.base_url}/model/parse", params=self._params(), json={"text": text}

@@ -34,7 +34,9 @@ def case_id_entity(text: str) -> Entity | None:
 def from_button(intent: str | None, text: str | None = None) -> Understanding:
     """A pressed button (or typed command) needs no NLU; `intent` is the one the button names."""
     verdict = safety.check(text or "")
-    return Understanding(intent, 1.0, source="button", safety=verdict)
+    # "/status KB-2026-000123": the case number typed with a command is read all the same.
+    case = case_id_entity(text or "")
+    return Understanding(intent, 1.0, (case,) if case else (), source="button", safety=verdict)
 
 
 def degraded(text: str, verdict: safety.SafetyVerdict) -> Understanding:
