@@ -432,3 +432,27 @@ async def test_readyz_shows_each_channels_health_through_an_outage(
         up = await telegram_health()
         assert up["state"] == "up" and up["waiting"] == 0 and up["failing_since"] is None
         assert up["last_success_at"] > down["last_error_at"]
+
+
+async def test_a_twilio_account_problem_is_retried_but_a_refused_number_is_dead_at_once(
+    make, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    # Suspended credentials, a sender not set up, the daily limit: every message would fail alike.
+    fake_twilio.fail(CREATE, 401, code=20003)
+    fake_twilio.fail(CREATE, 400, code=63007)
+    fake_twilio.fail(CREATE, 400, code=63038)
+    async with bot_app(make(max_attempts=1)) as app, running_worker(app):
+        with transaction(app.sessions) as session:
+            contact = Contact(channel="whatsapp", external_id="+6281200000001", last_inbound_at=utcnow())
+            session.add(contact)
+            session.flush()
+            enqueue(session, contact, Reply("Halo"))
+        app.outbox.wake()
+        await until(lambda: rows(app)[0].status is OutboxStatus.SENT)
+        fake_twilio.fail(CREATE, 400, code=21614)  # not a mobile number: this message, never
+        queue_messages(app, "whatsapp", ["+6281200000002"], per_chat=1)
+        await until(lambda: rows(app)[-1].status is OutboxStatus.DEAD)
+
+    assert [c.status for c in fake_twilio.calls] == [401, 400, 400, 201, 400]
+    assert rows(app)[-1].attempts == 1 and "21614" in (rows(app)[-1].last_error or "")
+    assert ["outbox.dead" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [True]
