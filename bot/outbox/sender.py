@@ -87,6 +87,7 @@ class OutboxWorker:
         self._stopping = False
         self._inflight: dict[tuple[str, str], asyncio.Task[bool]] = {}
         self._next_slot: dict[str, float] = {}  # monotonic time a channel may send next
+        self._door: dict[str, float] = {}  # ... and when its next request may actually leave
         self._paused_until: dict[str, float] = {}  # after a 429
         self._rate_limited_streak: dict[str, int] = {}
         # When this process last sent to a chat: saves claims that would fail. The database keeps
@@ -208,6 +209,14 @@ class OutboxWorker:
             if self._paused_until.get(channel, 0.0) <= time.monotonic():
                 return 0.0
 
+    async def _at_the_door(self, sender: ChannelSender) -> None:
+        """Claims that return together (a slow database moment) still leave 1/max_per_second apart."""
+        now = time.monotonic()
+        at = max(now, self._door.get(sender.channel, 0.0))
+        self._door[sender.channel] = at + 1.0 / sender.max_per_second
+        if at > now:
+            await asyncio.sleep(at - now)
+
     async def _deliver(self, sender: ChannelSender, head: Head) -> bool:
         """Claim one row, send it, write the outcome back. True when the channel accepted it."""
         item = head.message
@@ -227,6 +236,7 @@ class OutboxWorker:
                 # Another process has it, sent to this chat within its interval, or it was erased.
                 self._last_chat_send[key] = time.monotonic()
                 return False
+            await self._at_the_door(sender)
             self._last_chat_send[key] = time.monotonic()
             item = dataclasses.replace(item, attempts=item.attempts + 1)
             if head.in_doubt:
