@@ -236,9 +236,18 @@ class OutboxWorker:
                 # Another process has it, sent to this chat within its interval, or it was erased.
                 self._last_chat_send[key] = time.monotonic()
                 return False
-            await self._at_the_door(sender)
-            self._last_chat_send[key] = time.monotonic()
             item = dataclasses.replace(item, attempts=item.attempts + 1)
+            await self._at_the_door(sender)
+            paused = self._paused_until.get(item.channel, 0.0) - time.monotonic()
+            if paused > 0:
+                # A 429 came back for another send while this one was on its way: not into the pause.
+                await asyncio.to_thread(
+                    self._in_transaction, rows.back_to_pending, item,
+                    due=self.clock() + timedelta(seconds=paused), error="channel paused after a 429",
+                    give_back_try=True, failed=False, progress={},
+                )
+                return False
+            self._last_chat_send[key] = time.monotonic()
             if head.in_doubt:
                 log.warning(
                     "outbox.resend_in_doubt id=%s channel=%s chat=%s: its sender died mid-send; "
@@ -406,6 +415,6 @@ class OutboxWorker:
         with self.sessions() as session:
             return rows.due_heads(session, list(self.senders), self.clock(), HEADS)
 
-    def _in_transaction(self, operation: Callable[..., Any], *args: Any) -> Any:
+    def _in_transaction(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with transaction(self.sessions) as session:
-            return operation(session, *args)
+            return operation(session, *args, **kwargs)
