@@ -222,7 +222,8 @@ class OutboxWorker:
         item = head.message
         key = (item.channel, item.chat_id)
         try:
-            # The slot first, the claim last: a row is marked "sending" only when its request goes out.
+            # The channel's slot, then the claim, then the door: a row is marked "sending" only just
+            # before its request goes out, and no lease is held while a row waits for its turn.
             paused = await self._take_slot(sender)
             if paused:
                 # A long 429 pause began while this row waited: it is not due before the pause ends.
