@@ -79,6 +79,12 @@ class OutboxSettings:
     poll_interval_s: float
     # Per-request timeout to a channel's API (Telegram, Twilio); a send that times out is retried.
     send_timeout_s: float = 10.0
+    # While a channel is down a reply is retried until it is this old, then dead (config.yml).
+    give_up_after_hours: float = 48.0
+    # Random extra fraction of each retry delay, so many chats' retries do not arrive at once.
+    backoff_jitter: float = 0.2
+    # A reply in flight is reserved for its sender this long, renewed while the request runs.
+    lease_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -353,6 +359,9 @@ def load_settings(
             max_backoff_s=outbox.number("max_backoff_s", 300),
             poll_interval_s=outbox.number("poll_interval_s", 2.0, minimum=0.05),
             send_timeout_s=outbox.number("send_timeout_s", 10.0, minimum=0.1),
+            give_up_after_hours=outbox.number("give_up_after_hours", 48.0, minimum=0.01),
+            backoff_jitter=outbox.number("backoff_jitter", 0.2),
+            lease_s=outbox.number("lease_s", 15.0, minimum=0.3),
         ),
         hotline=HotlineSettings(
             sla_unclaimed_minutes=hotline.number("sla_unclaimed_minutes", 5),

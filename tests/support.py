@@ -22,7 +22,8 @@ from bot.channels.local import LocalSender
 from bot.chat.dispatch import DispatchResult
 from bot.chat.inbound import Button, Inbound, Reply
 from bot.config import PROJECT_ROOT, NluSettings, Settings
-from bot.storage.models import OutboxItem, OutboxStatus, utcnow
+from bot.outbox.rows import WAITING
+from bot.storage.models import OutboxItem, utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient, model_path
 
 T = TypeVar("T")
@@ -81,12 +82,12 @@ def wait_until(
 def pending_outbox(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return int(session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.status.in_(WAITING))
         ) or 0)
 
 
 async def outbox_drained(app: App, timeout: float = 15) -> None:
-    """Wait until the app's running outbox worker has sent everything (no row pending).
+    """Wait until the app's running outbox worker has sent everything (no row pending or in flight).
 
     Replies are stored before a webhook answers, so after the webhook calls a test made, an empty
     outbox means nothing more will go out: what was sent is final.

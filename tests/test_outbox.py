@@ -18,15 +18,16 @@ from bot.app import App, build_app, connect_channels
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
 from bot.outbox.enqueue import enqueue
-from bot.outbox.sender import LEASE
+from bot.outbox.sender import LEASE, Outgoing
 from bot.storage.db import transaction
 from bot.storage.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
 from tests.conftest import make_settings
-from tests.fakes.bot import channel_env, closed_nlu, tuned
+from tests.fakes import shapes
+from tests.fakes.bot import channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.server import Call
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import CREATE, FakeTwilio
-from tests.support import Clock, until
+from tests.support import Clock, outbox_drained, until
 
 SEND = "sendMessage"
 # PTB's own RetryAfter constructor reads its deprecated int-valued retry_after (PTB 22.2+).
@@ -153,28 +154,88 @@ async def test_5xx_and_timeouts_are_retried_with_backoff_until_delivered(
     assert tries[1] - tries[0] >= 0.2 and tries[2] - tries[1] >= 0.4  # exponential backoff
 
 
-async def test_after_max_attempts_a_row_is_dead_with_an_operator_alert_and_the_chat_moves_on(
-    make,
-    fake_telegram: FakeTelegram,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
-) -> None:
-    settings = make(max_attempts=3)
-    fake_telegram.fail(SEND, 500, times=3)
+async def test_a_channel_outage_holds_each_chat_behind_its_failing_reply_and_loses_nothing(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    # Many more failed tries than max_attempts: an outage is not the messages' fault.
+    settings = make(max_attempts=2, base_backoff_s=0.05, max_backoff_s=0.3)
+    chats = ["3101", "3102", "3103"]
+    fake_telegram.outage(SEND, 502, seconds=2.5)
     async with bot_app(settings) as app, running_worker(app):
+        texts = queue_messages(app, "telegram", chats, per_chat=3)
+        await until(lambda: fake_telegram.in_outage(SEND) is False and len(fake_telegram.sent()) == len(texts), 20)
+
+    refused = [c for c in fake_telegram.calls if c.method == SEND and c.status == 502]
+    assert len(refused) >= 3 * len(chats)  # each chat's first reply was tried again and again ...
+    assert {c.params["text"] for c in refused} == {f"m0 untuk {chat}" for chat in chats}  # ... and only it
+    for chat in chats:
+        assert telegram_texts(fake_telegram, chat) == [f"m{n} untuk {chat}" for n in range(3)]  # no hole, in order
+    assert {r.status for r in rows(app)} == {OutboxStatus.SENT}
+    assert sorted(fake_telegram.texts()) == sorted(texts)  # each once
+
+
+async def test_a_reply_the_channel_has_not_taken_for_hours_is_dead_with_an_operator_alert_and_the_chat_moves_on(
+    make, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(give_up_after_hours=6, max_backoff_s=0.2)
+    clock = Clock()
+    fake_telegram.outage(SEND, 500, seconds=3600)
+    async with bot_app(settings, clock=clock) as app, running_worker(app):
         first, second = queue_messages(app, "telegram", ["3001"], per_chat=2)
+        await until(lambda: rows(app)[0].attempts >= 3)
+        assert [r.status for r in rows(app)][1] is OutboxStatus.PENDING  # the chat waits behind it
+        assert {c.params["text"] for c in fake_telegram.calls} == {first}
+        clock.advance(hours=6)  # the first reply was written 6 hours ago: its next failure is the last
+        await until(lambda: rows(app)[0].status is OutboxStatus.DEAD)
+        fake_telegram.recover(SEND)  # the channel comes back: the chat's next reply goes out
         await fake_telegram.wait_for(SEND, 1, timeout=20)
 
     dead, sent = rows(app)
-    assert (dead.status, dead.attempts, sent.status) == (OutboxStatus.DEAD, 3, OutboxStatus.SENT)
+    assert (dead.status, sent.status) == (OutboxStatus.DEAD, OutboxStatus.SENT)
     assert telegram_texts(fake_telegram, "3001") == [second]
     alerts = [
         r for r in caplog.records if r.levelno == logging.ERROR and "operator action needed" in r.getMessage()
     ]
-    assert len(alerts) == 1 and f"id={dead.id}" in alerts[0].getMessage()
+    assert len(alerts) == 1 and f"id={dead.id}" in alerts[0].getMessage() and "6 hours" in alerts[0].getMessage()
     with app.sessions() as session:
         assert (
             session.get(Message, dead.message_id).delivery_status == "dead"
         )  # staff see it in the transcript
+
+
+async def test_an_unexpected_error_in_a_sender_counts_towards_max_attempts(make) -> None:  # type: ignore[no-untyped-def]
+    class Broken:
+        """A channel whose sending code has a bug for one message."""
+
+        channel = "telegram"
+        max_per_second = 100.0
+        per_chat_interval_s = 0.0
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, message: Outgoing) -> str | None:
+            if "rusak" in message.text:
+                raise KeyError("buttons")
+            self.sent.append(message.text)
+            return None
+
+    broken = Broken()
+    app = build_app(make(max_attempts=3, max_backoff_s=0.05), senders={"telegram": broken}, manage_nlu=False)
+    try:
+        async with running_worker(app):
+            with transaction(app.sessions) as session:
+                contact = Contact(channel="telegram", external_id="3201")
+                session.add(contact)
+                session.flush()
+                enqueue(session, contact, Reply("pesan rusak"))
+                enqueue(session, contact, Reply("pesan berikutnya"))
+            app.outbox.wake()
+            await until(lambda: broken.sent == ["pesan berikutnya"])
+    finally:
+        await app.aclose()
+    dead, sent = rows(app)
+    assert (dead.status, dead.attempts, dead.failures, sent.status) == (OutboxStatus.DEAD, 3, 3, OutboxStatus.SENT)
+    assert "KeyError" in (dead.last_error or "")
 
 
 async def test_a_person_who_blocked_the_bot_is_not_retried(make, fake_telegram: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
@@ -199,8 +260,9 @@ async def test_a_worker_that_dies_mid_send_leaves_the_row_to_one_new_worker(
         dying.cancel()  # the process dies mid-send
         await asyncio.gather(dying, return_exceptions=True)
         [leased] = rows(first)
-        assert (leased.status, leased.attempts) == (OutboxStatus.PENDING, 1)
-        assert leased.next_attempt_at > utcnow()
+        # Marked "sending" with the time its request went out, leased for a while.
+        assert (leased.status, leased.attempts) == (OutboxStatus.SENDING, 1)
+        assert leased.attempted_at is not None and leased.attempted_at <= utcnow() < leased.next_attempt_at
 
     clock = Clock()
     async with bot_app(settings, clock=clock) as restarted:  # a new process on the same database
@@ -302,3 +364,95 @@ async def test_whatsapp_rate_limits_are_waited_out_and_long_texts_split_for_twil
     assert bodies[-1].endswith("Balas dengan angka:\n1. Menu")
     assert [c.status for c in fake_twilio.calls][:4] == [429] * 4  # 4 refusals > max_attempts: still sent
 
+
+
+async def test_two_processes_on_one_database_keep_each_chats_order_and_interval(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(per_chat_interval_s=0.4)
+    settings = dataclasses.replace(settings, telegram=dataclasses.replace(settings.telegram, max_per_second=50))
+    chats = ["8101", "8102", "8103"]
+    async with bot_app(settings) as one, bot_app(settings) as two:  # two replicas, one database
+        async with running_worker(one), running_worker(two):
+            texts = queue_messages(one, "telegram", chats, per_chat=4)
+            two.outbox.wake()
+            await fake_telegram.wait_for(SEND, len(texts))
+            await outbox_drained(one)
+
+    assert sorted(fake_telegram.texts()) == sorted(texts)  # each once
+    for chat in chats:
+        mine = fake_telegram.sent(chat)
+        assert [c.params["text"] for c in mine] == [f"m{n} untuk {chat}" for n in range(4)]
+        gaps = [round(b.at - a.at, 3) for a, b in zip(mine, mine[1:], strict=False)]
+        assert min(gaps) >= 0.4, gaps
+    for replica in (one, two):  # both replicas did send
+        assert replica.outbox.health.record("telegram").last_success_at is not None
+
+
+async def test_a_send_slower_than_the_lease_keeps_it_by_heartbeat_and_is_not_sent_twice(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(lease_s=0.6)
+    fake_telegram.slow(SEND, 2.5)  # Telegram takes four leases' time to answer
+    async with bot_app(settings) as one, bot_app(settings) as two:
+        async with running_worker(one), running_worker(two):
+            [text] = queue_messages(one, "telegram", ["8201"], per_chat=1)
+            await until(lambda: rows(one)[0].status is OutboxStatus.SENDING)
+            two.outbox.wake()
+            await until(lambda: rows(one)[0].status is OutboxStatus.SENT, timeout=10)
+            await asyncio.sleep(1.0)  # a second send, if the lease had lapsed, would have gone out by now
+
+    assert [c.params["text"] for c in fake_telegram.calls if c.method == SEND] == [text]
+    [row] = rows(one)
+    assert row.attempts == 1
+
+
+async def test_readyz_shows_each_channels_health_through_an_outage(
+    make, fake_telegram: FakeTelegram
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make(max_backoff_s=0.2)
+    fake_telegram.outage(SEND, 503, seconds=3600)
+    async with serve_bot(settings, telegram=fake_telegram) as bot:
+
+        async def telegram_health() -> dict:  # type: ignore[type-arg]
+            response = await bot.http.get("/readyz")
+            assert response.status_code == 200
+            return response.json()["outbox"]["channels"]["telegram"]  # type: ignore[no-any-return]
+
+        assert (await bot.post_update(shapes.message("/start"))).status_code == 200
+        await until(lambda: rows(bot.app)[0].attempts >= 2)
+        down = await telegram_health()
+        assert down["state"] == "down" and down["waiting"] == 1 and down["last_success_at"] is None
+        assert "Service Unavailable" in down["last_error"] or "503" in down["last_error"]
+        assert down["failing_since"] is not None and down["oldest_waiting_s"] >= 0
+
+        fake_telegram.recover(SEND)
+        await fake_telegram.wait_for(SEND, 1)
+        await outbox_drained(bot.app)
+        up = await telegram_health()
+        assert up["state"] == "up" and up["waiting"] == 0 and up["failing_since"] is None
+        assert up["last_success_at"] > down["last_error_at"]
+
+
+async def test_a_twilio_account_problem_is_retried_but_a_refused_number_is_dead_at_once(
+    make, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    # Suspended credentials, a sender not set up, the daily limit: every message would fail alike.
+    fake_twilio.fail(CREATE, 401, code=20003)
+    fake_twilio.fail(CREATE, 400, code=63007)
+    fake_twilio.fail(CREATE, 400, code=63038)
+    async with bot_app(make(max_attempts=1)) as app, running_worker(app):
+        with transaction(app.sessions) as session:
+            contact = Contact(channel="whatsapp", external_id="+6281200000001", last_inbound_at=utcnow())
+            session.add(contact)
+            session.flush()
+            enqueue(session, contact, Reply("Halo"))
+        app.outbox.wake()
+        await until(lambda: rows(app)[0].status is OutboxStatus.SENT)
+        fake_twilio.fail(CREATE, 400, code=21614)  # not a mobile number: this message, never
+        queue_messages(app, "whatsapp", ["+6281200000002"], per_chat=1)
+        await until(lambda: rows(app)[-1].status is OutboxStatus.DEAD)
+
+    assert [c.status for c in fake_twilio.calls] == [401, 400, 400, 201, 400]
+    assert rows(app)[-1].attempts == 1 and "21614" in (rows(app)[-1].last_error or "")
+    assert ["outbox.dead" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [True]

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -57,10 +56,14 @@ STATUS_LOOKUPS = 4
 STATUS_LOOKUP_PAUSE_S = 0.5
 
 OUTSIDE_WINDOW = 63016  # "outside the allowed window" (REST answer or status callback)
-TOO_MANY_REQUESTS = 20429
-# Errors that will never go away for this message: invalid / not a mobile / unsubscribed (STOP) /
-# not a WhatsApp number / body refused.
-PERMANENT_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 21617, 63003, 63024})
+# "Too fast": the Messages API's own limit, and WhatsApp's per-sender limit.
+RATE_LIMIT_CODES = frozenset({20429, 63018})
+# The account or the sender is the problem, not this message: authentication / permission denied,
+# account suspended, the From address is not this account's WhatsApp sender, the daily limit is
+# reached. Every message fails alike until an operator (or tomorrow) fixes it: retried, never dead.
+CHANNEL_CODES = frozenset({20003, 20005, 21606, 63007, 63038})
+# Any other 4xx refuses this message for good, e.g. invalid / not a mobile / unsubscribed (STOP) /
+# not a WhatsApp number / body refused: 21211, 21408, 21610, 21612, 21614, 21617, 63003, 63024.
 # Twilio's delivery statuses that mean the message never arrived.
 FAILED = ("failed", "undelivered")
 
@@ -133,21 +136,25 @@ def read_message(params: Mapping[str, str], received_at: datetime | None = None)
 
 # ---------------------------------------------------------------- replies out
 def as_send_error(exc: Exception, progress: dict[str, Any] | None = None) -> SendError:
-    """Twilio's answer in the outbox's terms: wait, retry, hold, or never."""
+    """Twilio's answer in the outbox's terms: the channel is down (retry), this message is refused
+    (dead at once), or the window is closed (hold)."""
     if isinstance(exc, TwilioRestException):
         status, code = exc.status, exc.code
         what = f"Twilio {status} error {code}: {exc.msg}"
-        if status == 429 or code == TOO_MANY_REQUESTS:
+        if status == 429 or code in RATE_LIMIT_CODES:
             return RetryLater(what, rate_limited=True, progress=progress)
-        if status >= 500:
+        if status >= 500 or status == 408:
             return RetryLater(what, progress=progress)
         if code == OUTSIDE_WINDOW:
             return HoldMessage("outside WhatsApp's 24-hour window", progress=progress)
-        if status == 401:
-            return RetryLater(f"{what}: check TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN", progress=progress)
+        if status == 401 or code in CHANNEL_CODES:
+            return RetryLater(
+                f"{what}: check the Twilio account, TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN and "
+                "TWILIO_WHATSAPP_FROM",
+                progress=progress,
+            )
         return PermanentFailure(what, progress=progress)
-    if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
-        return RetryLater(f"{type(exc).__name__}: {exc}", progress=progress)
+    # aiohttp.ClientError, OSError, TimeoutError, an unreadable answer: no verdict on the message.
     return RetryLater(f"{type(exc).__name__}: {exc}", progress=progress)
 
 

@@ -30,7 +30,7 @@ def erase_person(session: Session, contact: Contact, conversation: Conversation,
 
     Anything to tell the person must be said (in their language) before this runs: the language goes too.
     """
-    session.execute(delete(OutboxItem).where(OutboxItem.contact_id == contact.id, OutboxItem.status == OutboxStatus.PENDING))
+    session.execute(delete(OutboxItem).where(OutboxItem.contact_id == contact.id, OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
     session.execute(delete(Message).where(Message.contact_id == contact.id))
     for case in session.scalars(select(Case).where(Case.contact_id == contact.id)):
         # Staff keep the case number and status for their records, nothing about the people.

@@ -3,108 +3,71 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import math
+import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import OutboxSettings
+from bot.outbox import rows
+from bot.outbox.health import HealthBoard
+from bot.outbox.outgoing import (
+    ChannelSender,
+    HoldMessage,
+    Outgoing,
+    PermanentFailure,
+    RetryLater,
+    SendError,
+    WindowOpen,
+)
+from bot.outbox.rows import LEASE, Head
 from bot.storage.db import transaction
-from bot.storage.models import Contact, Message, OutboxItem, OutboxStatus, utcnow
+from bot.storage.models import OutboxStatus, utcnow
+
+__all__ = [
+    "LEASE",
+    "MAX_IN_FLIGHT",
+    "ChannelSender",
+    "HoldMessage",
+    "OutboxWorker",
+    "Outgoing",
+    "PermanentFailure",
+    "RetryLater",
+    "SendError",
+    "WindowOpen",
+]
 
 log = logging.getLogger(__name__)
-# A row being sent is leased for this long; if the process dies mid-send it is retried after.
-LEASE = timedelta(seconds=60)
-# A send (every part of a long text) that takes longer is abandoned and retried. Well inside LEASE,
-# so no other worker takes the row while this one might still deliver it.
+# A send (every part of a long text) that takes longer is abandoned and retried.
 SEND_DEADLINE_S = 30.0
 # Chats looked at per pass, and sends in progress at once (never two to the same chat).
 HEADS = 500
 MAX_IN_FLIGHT = 32
-# A send waits at most this long for its slot while holding a lease (longer 429 pauses: see _take_slot).
+# A row waits at most this long for its channel's send slot (longer 429 pauses: see _take_slot).
 MAX_SLOT_WAIT_S = 10.0
-# Writing "sent" is retried this often: giving up would send the reply again after the lease.
+# Writing an outcome is retried this often: giving up on "sent" would send the reply again.
 FINISH_TRIES = 5
 
 
-class SendError(Exception):
-    """Base of what a channel sender may raise."""
-
-    def __init__(self, message: str, *, progress: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        # Kept in the row's `extra`, so the next try resumes (e.g. the parts of a long text
-        # already delivered are not sent again).
-        self.progress: dict[str, Any] = dict(progress or {})
-
-
-class RetryLater(SendError):
-    """Transient: rate limit (429, with retry_after), 5xx, timeout, network."""
-
-    def __init__(
-        self,
-        message: str,
-        retry_after: float | None = None,
-        *,
-        rate_limited: bool = False,
-        progress: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message, progress=progress)
-        self.retry_after = retry_after
-        # The channel said "too fast" (429). That is not the message's fault: it does not count
-        # as a failed attempt (a 429 storm never kills a reply) and the whole channel pauses.
-        self.rate_limited = rate_limited
-
-
-class PermanentFailure(SendError):
-    """The channel will never accept this message (blocked bot, bad chat id)."""
-
-
-class HoldMessage(SendError):
-    """Cannot be sent now (WhatsApp 24-hour window, no template): kept visible for staff."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    id: int
-    channel: str
-    chat_id: str
-    text: str
-    buttons: tuple[tuple[str, str], ...]
-    extra: Mapping[str, Any]
-    contact_id: int | None
-    attempts: int
-
-
-class ChannelSender(Protocol):
-    channel: str
-    max_per_second: float
-    per_chat_interval_s: float
-
-    async def send(self, message: Outgoing) -> str | None:
-        """Deliver one message; return the provider's message id. Raise a SendError subclass."""
-
-
-# Can free text reach this contact now, or would its channel refuse it (WhatsApp: only within 24
-# hours of the person's last message)? Each channel's rule; the app factory hands the combined
-# one (bot.channels.base.ReplyWindows) to the features that write to people unprompted.
-WindowOpen = Callable[[Contact, datetime], bool]
-
-
 class OutboxWorker:
-    """Sends due rows concurrently across chats, one at a time per chat, each under a lease.
+    """Sends due rows concurrently across chats, one at a time per chat.
 
-    Ordering: only the oldest pending row of a chat is ever sent, and never while another send
-    to that chat is in flight. Rates: sends of a channel are spaced 1/max_per_second apart and
-    a chat's sends per_chat_interval_s apart; a 429 pauses the channel for retry_after.
-    Restarts: a row is leased (attempts+1, next_attempt_at = now + LEASE) before it is sent, so
-    a worker that dies mid-send leaves it to be sent once after the lease runs out.
+    Ordering: only the oldest waiting row of a chat is sent, and only after a conditional UPDATE
+    in the database claimed it (bot.outbox.rows.claim), so order and the per-chat interval hold
+    across processes. Rates: a channel's sends are spaced 1/max_per_second apart in this process;
+    a 429 pauses the channel for retry_after. Crashes: a row is marked "sending" (with the attempt
+    time, leased for outbox.lease_s and renewed every third of it) only just before its request goes out, so
+    after a kill -9 only the requests that were on the wire are sent again (at least once).
+    Failures: "the channel is down" (5xx, timeout, no connection, 429) is retried with capped,
+    jittered backoff until the reply is outbox.give_up_after_hours old, and the chat waits behind
+    it; "this message is refused" (4xx) is dead at once; both dead cases log an operator line.
     """
 
     def __init__(
@@ -118,12 +81,17 @@ class OutboxWorker:
         self.senders = dict(senders)
         self.settings = settings
         self.clock = clock
+        self.health = HealthBoard()
+        self.lease = timedelta(seconds=settings.lease_s)
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[tuple[str, str], asyncio.Task[bool]] = {}
         self._next_slot: dict[str, float] = {}  # monotonic time a channel may send next
+        self._door: dict[str, float] = {}  # ... and when its next request may actually leave
         self._paused_until: dict[str, float] = {}  # after a 429
         self._rate_limited_streak: dict[str, int] = {}
+        # When this process last sent to a chat: saves claims that would fail. The database keeps
+        # the interval across processes (rows.claim).
         self._last_chat_send: dict[tuple[str, str], float] = {}
         self._wait_hint: float | None = None  # seconds until something throttled is due
 
@@ -157,7 +125,7 @@ class OutboxWorker:
         await self._settle()
 
     async def drain_once(self) -> int:
-        """One pass: send the first pending message of every chat whose turn it is, and wait.
+        """One pass: send the first waiting message of every chat whose turn it is, and wait.
 
         Returns how many the channels accepted. Chats still inside their rate wait for a later pass.
         """
@@ -199,7 +167,8 @@ class OutboxWorker:
         if next_due is not None:
             waits.append((next_due - self.clock()).total_seconds())
         launched: list[asyncio.Task[bool]] = []
-        for item in heads:
+        for head in heads:
+            item = head.message
             key = (item.channel, item.chat_id)
             if key in self._inflight:
                 continue  # the chat's previous message is still being sent
@@ -213,7 +182,7 @@ class OutboxWorker:
             if ready_at > now:
                 waits.append(ready_at - now)
                 continue
-            task = asyncio.create_task(self._deliver(sender, item), name=f"outbox-{item.id}")
+            task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
             self._inflight[key] = task
             task.add_done_callback(functools.partial(self._sent_or_given_up, key))
             launched.append(task)
@@ -226,7 +195,7 @@ class OutboxWorker:
 
     async def _take_slot(self, sender: ChannelSender) -> float:
         """Wait for the channel's next send slot (its rate). Returns 0, or how long a 429 pause
-        still lasts when that is too long to wait holding the lease."""
+        still lasts when that is too long to wait for."""
         channel = sender.channel
         while True:
             now = time.monotonic()
@@ -240,53 +209,114 @@ class OutboxWorker:
             if self._paused_until.get(channel, 0.0) <= time.monotonic():
                 return 0.0
 
-    async def _deliver(self, sender: ChannelSender, item: Outgoing) -> bool:
-        """Send one row under a lease and write the outcome back. True when the channel accepted it."""
+    async def _at_the_door(self, sender: ChannelSender) -> None:
+        """Claims that return together (a slow database moment) still leave 1/max_per_second apart."""
+        now = time.monotonic()
+        at = max(now, self._door.get(sender.channel, 0.0))
+        self._door[sender.channel] = at + 1.0 / sender.max_per_second
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def _deliver(self, sender: ChannelSender, head: Head) -> bool:
+        """Claim one row, send it, write the outcome back. True when the channel accepted it."""
+        item = head.message
+        key = (item.channel, item.chat_id)
         try:
-            if not await asyncio.to_thread(self._lease, item):
-                return False  # another worker took it, or it was erased meanwhile
-            paused = await self._take_slot(sender)  # last, so the rate holds at the channel's door
+            # The channel's slot, then the claim, then the door: a row is marked "sending" only just
+            # before its request goes out, and no lease is held while a row waits for its turn.
+            paused = await self._take_slot(sender)
             if paused:
-                # A long 429 pause began while this row waited: give the lease back until it ends.
-                await asyncio.to_thread(self._retry, item, "channel paused after a 429", paused, False, {})
+                # A long 429 pause began while this row waited: it is not due before the pause ends.
+                until = self.clock() + timedelta(seconds=paused)
+                await asyncio.to_thread(self._in_transaction, rows.defer, item, until)
                 return False
-            self._last_chat_send[(item.channel, item.chat_id)] = time.monotonic()
-            try:
-                provider_id = await asyncio.wait_for(sender.send(item), timeout=SEND_DEADLINE_S)
-            except TimeoutError:
-                await self._retry_later(item, RetryLater(f"no answer from {item.channel} in {SEND_DEADLINE_S:.0f}s"))
+            spacing = timedelta(seconds=sender.per_chat_interval_s)
+            if not await asyncio.to_thread(
+                self._in_transaction, rows.claim, item, self.clock(), spacing, self.lease
+            ):
+                # Another process has it, sent to this chat within its interval, or it was erased.
+                self._last_chat_send[key] = time.monotonic()
                 return False
-            except RetryLater as exc:
-                await self._retry_later(item, exc)
-                return False
-            except HoldMessage as exc:
-                await self._finish_surely(item, OutboxStatus.HELD, str(exc), None, exc.progress)
-                log.warning("outbox.held id=%s channel=%s reason=%s", item.id, item.channel, exc)
-                return False
-            except PermanentFailure as exc:
-                await self._finish_surely(item, OutboxStatus.DEAD, str(exc), None, exc.progress)
-                log.error(
-                    "outbox.dead id=%s channel=%s chat=%s reason=%s: operator action needed",
-                    item.id, item.channel, item.chat_id, exc,
+            item = dataclasses.replace(item, attempts=item.attempts + 1)
+            await self._at_the_door(sender)
+            paused = self._paused_until.get(item.channel, 0.0) - time.monotonic()
+            if paused > 0:
+                # A 429 came back for another send while this one was on its way: not into the pause.
+                await asyncio.to_thread(
+                    self._in_transaction, rows.back_to_pending, item,
+                    due=self.clock() + timedelta(seconds=paused), error="channel paused after a 429",
+                    give_back_try=True, failed=False, progress={},
                 )
                 return False
-            except Exception as exc:  # a sender bug must not lose the row: retry with backoff
-                log.exception("outbox.send_crashed id=%s channel=%s", item.id, item.channel)
-                await self._retry_later(item, RetryLater(f"{type(exc).__name__}: {exc}"))
-                return False
-            self._rate_limited_streak.pop(item.channel, None)
-            await self._finish_surely(item, OutboxStatus.SENT, None, provider_id)
-            return True
+            self._last_chat_send[key] = time.monotonic()
+            if head.in_doubt:
+                log.warning(
+                    "outbox.resend_in_doubt id=%s channel=%s chat=%s: its sender died mid-send; "
+                    "the person may get it twice",
+                    item.id, item.channel, item.chat_id,
+                )
+            return await self._send(sender, item, head)
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The database failed while writing the outcome: the lease keeps the row safe and
-            # it is tried again after the lease runs out.
+            # The database failed while claiming or writing the outcome: a claimed row keeps its
+            # lease and is tried again after it runs out; an unclaimed one is simply due again.
             log.exception("outbox.bookkeeping_failed id=%s channel=%s", item.id, item.channel)
             return False
 
-    async def _retry_later(self, item: Outgoing, exc: RetryLater) -> None:
+    async def _send(self, sender: ChannelSender, item: Outgoing, head: Head) -> bool:
+        try:
+            provider_id = await self._with_heartbeat(sender, item)
+        except TimeoutError:
+            await self._retry_later(item, head, RetryLater(f"no answer from {item.channel} in {SEND_DEADLINE_S:.0f}s"))
+            return False
+        except RetryLater as exc:
+            await self._retry_later(item, head, exc)
+            return False
+        except HoldMessage as exc:
+            await self._finish_surely(item, OutboxStatus.HELD, str(exc), None, exc.progress)
+            return False
+        except PermanentFailure as exc:
+            self.health.refused(item.channel)
+            await self._finish_surely(item, OutboxStatus.DEAD, str(exc), None, exc.progress)
+            return False
+        except Exception as exc:  # a sender bug must not lose the row: retry, max_attempts times
+            log.exception("outbox.send_crashed id=%s channel=%s", item.id, item.channel)
+            await self._retry_later(item, head, RetryLater(f"{type(exc).__name__}: {exc}"), crashed=True)
+            return False
+        self._rate_limited_streak.pop(item.channel, None)
+        await self._finish_surely(item, OutboxStatus.SENT, None, provider_id)
+        if self.health.succeeded(item.channel, self.clock()):
+            # The channel is back: chats waiting out a retry delay need not wait for it to end.
+            woken = await asyncio.to_thread(self._in_transaction, rows.retry_channel_now, item.channel, self.clock())
+            log.info("outbox.channel_recovered channel=%s retried_now=%d", item.channel, woken)
+        return True
+
+    async def _with_heartbeat(self, sender: ChannelSender, item: Outgoing) -> str | None:
+        """The channel's answer; the row's lease is renewed while the request runs."""
+        send = asyncio.ensure_future(asyncio.wait_for(sender.send(item), timeout=SEND_DEADLINE_S))
+        try:
+            while True:
+                done, _ = await asyncio.wait({send}, timeout=self.lease.total_seconds() / 3)
+                if done:
+                    # The chat's interval counts from the answer too: the message has surely arrived.
+                    self._last_chat_send[(item.channel, item.chat_id)] = time.monotonic()
+                    return send.result()
+                try:
+                    if not await asyncio.to_thread(
+                        self._in_transaction, rows.extend_lease, item, self.clock(), self.lease
+                    ):
+                        log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
+                except Exception as exc:  # the send goes on; the lease has two more heartbeats of margin
+                    log.warning("outbox.heartbeat_failed id=%s error=%s", item.id, exc)
+        finally:
+            if not send.done():
+                send.cancel()
+
+    async def _retry_later(self, item: Outgoing, head: Head, exc: RetryLater, *, crashed: bool = False) -> None:
         delay = exc.retry_after
+        now = self.clock()
+        paused_until = None
         if exc.rate_limited:
             streak = self._rate_limited_streak[item.channel] = self._rate_limited_streak.get(item.channel, 0) + 1
             if delay is None:
@@ -294,7 +324,51 @@ class OutboxWorker:
             self._paused_until[item.channel] = max(
                 self._paused_until.get(item.channel, 0.0), time.monotonic() + delay
             )
-        await asyncio.to_thread(self._retry, item, str(exc), delay, not exc.rate_limited, exc.progress)
+            paused_until = now + timedelta(seconds=delay)
+        if not crashed:
+            self.health.failed(item.channel, now, str(exc), paused_until=paused_until)
+        if delay is None:
+            delay = self._backoff(item.attempts)
+        too_old = now - head.created_at >= timedelta(hours=self.settings.give_up_after_hours)
+        await asyncio.to_thread(self._retry, item, str(exc), delay, exc, crashed, too_old)
+
+    def _retry(
+        self, item: Outgoing, error: str, delay: float, exc: RetryLater, crashed: bool, too_old: bool
+    ) -> None:
+        with transaction(self.sessions) as session:
+            give_up = ""
+            if crashed and rows.failures(session, item) + 1 >= self.settings.max_attempts:
+                give_up = f"{self.settings.max_attempts} unexpected errors"
+            elif too_old and not exc.rate_limited:
+                give_up = f"the channel has not taken it for {self.settings.give_up_after_hours:g} hours"
+            if give_up:
+                if rows.finish(
+                    session, item, OutboxStatus.DEAD, self.clock(), error=error, progress=exc.progress, failed=crashed
+                ):
+                    self._dead_line(item, f"{give_up}; last error: {error}")  # logged before the commit
+                return
+            if not rows.back_to_pending(
+                session,
+                item,
+                due=self.clock() + timedelta(seconds=delay),
+                error=error,
+                give_back_try=exc.rate_limited,
+                failed=crashed,
+                progress=exc.progress,
+            ):
+                log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
+                return
+        log.warning(
+            "outbox.retry id=%s channel=%s chat=%s attempt=%d delay_s=%.1f rate_limited=%s error=%s",
+            item.id, item.channel, item.chat_id, item.attempts, delay, exc.rate_limited, error,
+        )
+
+    @staticmethod
+    def _dead_line(item: Outgoing, reason: str) -> None:
+        log.error(
+            "outbox.dead id=%s channel=%s chat=%s attempts=%d reason=%s: operator action needed",
+            item.id, item.channel, item.chat_id, item.attempts, reason,
+        )
 
     async def _finish_surely(
         self,
@@ -315,111 +389,33 @@ class OutboxWorker:
                 log.warning("outbox.finish_retry id=%s attempt=%d error=%s", item.id, attempt, exc)
                 await asyncio.sleep(0.2 * 2**attempt)
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.settings.base_backoff_s * 2 ** (attempt - 1), self.settings.max_backoff_s))
-
-    def _due_heads(self) -> tuple[list[Outgoing], datetime | None]:
-        """The oldest pending row of each chat that is due now, and when the next one falls due."""
-        now = self.clock()
-        first_of_chat = (
-            select(func.min(OutboxItem.id))
-            .where(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.channel.in_(list(self.senders)))
-            .group_by(OutboxItem.channel, OutboxItem.chat_id)
-        )
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(OutboxItem)
-                .where(OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at <= now)
-                .order_by(OutboxItem.id)
-                .limit(HEADS)
-            ).all()
-            next_due = session.scalar(
-                select(func.min(OutboxItem.next_attempt_at)).where(
-                    OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at > now
-                )
-            )
-        heads = [
-            Outgoing(
-                id=row.id,
-                channel=row.channel,
-                chat_id=row.chat_id,
-                text=row.text,
-                buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
-                extra=dict(row.extra or {}),
-                contact_id=row.contact_id,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
-        return heads, next_due
-
-    def _lease(self, item: Outgoing) -> bool:
-        now = self.clock()
-        with transaction(self.sessions) as session:
-            result = session.execute(
-                update(OutboxItem)
-                .where(
-                    OutboxItem.id == item.id,
-                    OutboxItem.status == OutboxStatus.PENDING,
-                    OutboxItem.attempts == item.attempts,
-                    OutboxItem.next_attempt_at <= now,
-                )
-                .values(attempts=item.attempts + 1, next_attempt_at=now + LEASE)
-            )
-            return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
-
-    def _retry(
-        self, item: Outgoing, error: str, retry_after: float | None, counted: bool, progress: Mapping[str, Any]
-    ) -> None:
-        attempts = item.attempts + 1 if counted else item.attempts
-        if counted and attempts >= self.settings.max_attempts:
-            self._finish(item, OutboxStatus.DEAD, error, None, progress)
-            log.error(
-                "outbox.dead id=%s channel=%s chat=%s attempts=%d error=%s: operator action needed",
-                item.id, item.channel, item.chat_id, attempts, error,
-            )
-            return
-        delay = retry_after if retry_after is not None else self._backoff(attempts)
-        with transaction(self.sessions) as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None or row.status is not OutboxStatus.PENDING or row.attempts != item.attempts + 1:
-                log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
-                return
-            row.attempts = attempts
-            row.next_attempt_at = self.clock() + timedelta(seconds=delay)
-            row.last_error = error[:2000]
-            if progress:
-                row.extra = {**(row.extra or {}), **progress}
-        log.warning(
-            "outbox.retry id=%s channel=%s attempt=%d delay_s=%.1f rate_limited=%s error=%s",
-            item.id, item.channel, attempts, delay, not counted, error,
-        )
-
     def _finish(
         self,
         item: Outgoing,
         status: OutboxStatus,
         error: str | None,
         provider_id: str | None,
-        progress: Mapping[str, Any] | None = None,
+        progress: Mapping[str, Any] | None,
     ) -> None:
-        now = self.clock()
         with transaction(self.sessions) as session:
-            row = session.get(OutboxItem, item.id)
-            if row is None:
-                return  # erased on request meanwhile
-            row.status = status
-            row.last_error = error[:2000] if error else row.last_error
-            row.provider_message_id = provider_id
-            if progress:
-                row.extra = {**(row.extra or {}), **progress}
-            if status is OutboxStatus.SENT:
-                row.sent_at = now
-            if row.message_id is not None:
-                message = session.get(Message, row.message_id)
-                if message is not None:
-                    # A delivery receipt (WhatsApp "delivered"/"read") may already have arrived.
-                    if status is not OutboxStatus.SENT or message.delivery_status in (None, "queued", "pending"):
-                        message.delivery_status = status.value
-                    if provider_id:
-                        message.channel_message_id = provider_id
+            found = rows.finish(
+                session, item, status, self.clock(), error=error, provider_id=provider_id, progress=progress
+            )
+            # Logged before the commit: whoever sees the row dead or held finds the line already there.
+            if found and status is OutboxStatus.DEAD:
+                self._dead_line(item, error or "-")
+            elif found and status is OutboxStatus.HELD:
+                log.warning("outbox.held id=%s channel=%s reason=%s", item.id, item.channel, error)
+
+    def _backoff(self, attempt: int) -> float:
+        """Capped exponential backoff, plus up to backoff_jitter of it at random."""
+        base = min(self.settings.base_backoff_s * 2 ** max(attempt - 1, 0), self.settings.max_backoff_s)
+        return float(base * (1 + self.settings.backoff_jitter * random.random()))
+
+    def _due_heads(self) -> tuple[list[Head], datetime | None]:
+        with self.sessions() as session:
+            return rows.due_heads(session, list(self.senders), self.clock(), HEADS)
+
+    def _in_transaction(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with transaction(self.sessions) as session:
+            return operation(session, *args, **kwargs)

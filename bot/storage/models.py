@@ -76,6 +76,9 @@ class Direction(enum.StrEnum):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"  # waiting to be sent (maybe after a backoff)
+    # A request to the channel is (or was, if the process died) in flight since attempted_at; the
+    # row is leased until next_attempt_at, and a live sender keeps extending that lease.
+    SENDING = "sending"
     SENT = "sent"  # accepted by the channel
     HELD = "held"  # cannot be sent now (WhatsApp 24-hour window, no template); visible to staff
     DEAD = "dead"  # gave up after max attempts; an operator alert was logged
@@ -211,8 +214,15 @@ class OutboxItem(Base):
     # Channel-specific extras (e.g. a Telegram reply_to, a Twilio content template).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    # Tries that reached the channel (a 429 "too fast" gives its try back).
     attempts: Mapped[int] = mapped_column(default=0)
+    # Tries that failed by an unexpected error of the bot's own sending code; outbox.max_attempts of
+    # them make the row dead. A channel being down never counts here.
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Pending: when the row is due. Sending: when its lease runs out.
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the last request to the channel began: per-chat spacing is measured from it, in every process.
+    attempted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,14 +7,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import App
-from bot.storage.models import OutboxItem, OutboxStatus
+from bot.outbox import health
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +27,20 @@ async def healthz(request: Request) -> Response:
 
 
 def _readiness(app: App) -> dict[str, object]:
+    """The outbox in the database (all processes) and each channel's health (bot/outbox/health.py)."""
     with app.sessions() as session:
         session.execute(text("SELECT 1"))
-        backlog = session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.PENDING)
-        )
-        held = session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.HELD)
-        )
-        dead = session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == OutboxStatus.DEAD)
-        )
-    return {"outbox": {"pending": backlog, "held": held, "dead": dead}}
+        report = health.channel_health(session, app.outbox.health, app.outbox.senders, app.services.clock())
+    backlog = [channel.backlog for channel in report.values()]
+    return {
+        "outbox": {
+            "pending": sum(b.waiting for b in backlog),
+            "held": sum(b.held for b in backlog),
+            "dead": sum(b.dead for b in backlog),
+            # Per channel: last success / last error as this process saw them, rows waiting for all.
+            "channels": {name: channel.as_json() for name, channel in report.items()},
+        }
+    }
 
 
 def make_readyz(app: App) -> Callable[[Request], object]:

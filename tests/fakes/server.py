@@ -46,6 +46,7 @@ class FakeServer:
         self.port = free_port()
         self.calls: list[Call] = []
         self._script: dict[str, deque[Failure | None]] = {}
+        self._phases: dict[str, list[tuple[float, float, Failure]]] = {}  # (from, until, failure), monotonic
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -79,9 +80,36 @@ class FakeServer:
         """The next `times` calls of `method` succeed, but only after `seconds`."""
         self._script.setdefault(method, deque()).extend([Failure(200, hang_s=seconds)] * times)
 
+    def outage(
+        self,
+        method: str,
+        status: int,
+        seconds: float,
+        *,
+        starting_in: float = 0.0,
+        retry_after: float | None = None,
+        code: int | None = None,
+        hang_s: float = 0.0,
+    ) -> None:
+        """A phase: every call of `method` in the next `seconds` (from `starting_in`) answers `status`
+        (429, 5xx, 4xx, or 0: hang for hang_s and answer nothing). Scripted answers (`fail`) come first."""
+        start = time.monotonic() + starting_in
+        self._phases.setdefault(method, []).append((start, start + seconds, Failure(status, retry_after, code, hang_s)))
+
+    def recover(self, method: str) -> None:
+        """End every phase of `method` now."""
+        self._phases.pop(method, None)
+
+    def in_outage(self, method: str) -> bool:
+        now = time.monotonic()
+        return any(start <= now < end for start, end, _ in self._phases.get(method, []))
+
     async def next_failure(self, method: str) -> Failure | None:
         queue = self._script.get(method)
         failure = queue.popleft() if queue else None
+        if failure is None:
+            now = time.monotonic()
+            failure = next((f for start, end, f in self._phases.get(method, []) if start <= now < end), None)
         if failure is not None and failure.status == 200:
             await asyncio.sleep(failure.hang_s)
             return None

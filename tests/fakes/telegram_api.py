@@ -73,7 +73,9 @@ class FakeTelegram(FakeServer):
             elif failure.status == 400:
                 body["description"] = "Bad Request: chat not found"
             else:
-                body["description"] = "Internal Server Error"
+                body["description"] = {502: "Bad Gateway", 503: "Service Unavailable"}.get(
+                    failure.status, "Internal Server Error"
+                )
             return JSONResponse(body, failure.status)
         result = await self._result(method, params)
         self.calls.append(Call(method, params, 200, result))

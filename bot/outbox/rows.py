@@ -1,0 +1,241 @@
+"""The outbox rows as every sender process on one database sees them. Repository functions: they
+take the session and never commit.
+
+Order and per-chat spacing hold across processes because a row is sent only after one conditional
+UPDATE claimed it (`claim`): the row must be its chat's oldest waiting one, due, unchanged since it
+was read, and no row of the chat may have gone to the channel within the chat's interval. On
+PostgreSQL two processes claiming the same row serialise on its row lock and the second finds it
+changed; a chat's next row cannot be claimed before the previous one is finished, so two rows of
+one chat are never in flight at once, whichever process sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.outbox.outgoing import Outgoing
+from bot.storage.models import Message, OutboxItem, OutboxStatus
+
+# Rows a chat still waits on: not yet sent, or in flight.
+WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+# A row in flight is leased for outbox.lease_s (this by default); the sender renews the lease every
+# third of it while the request runs. If the process dies, the row is in doubt and sent again once
+# the lease ran out.
+LEASE = timedelta(seconds=15)
+# The statements below change rows the session never loaded: nothing to synchronise.
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The oldest waiting row of a chat, due now."""
+
+    message: Outgoing
+    created_at: datetime
+    # Found "sending" with its lease run out: the process sending it died mid-send, and the channel
+    # may or may not have it. It is sent again (at least once, never lost).
+    in_doubt: bool
+
+
+def due_heads(
+    session: Session, channels: Sequence[str], now: datetime, limit: int
+) -> tuple[list[Head], datetime | None]:
+    """The oldest waiting row of each chat when it is due now, and when the next one falls due."""
+    first_of_chat = (
+        select(func.min(OutboxItem.id))
+        .where(OutboxItem.status.in_(WAITING), OutboxItem.channel.in_(list(channels)))
+        .group_by(OutboxItem.channel, OutboxItem.chat_id)
+    )
+    rows = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at <= now)
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    ).all()
+    next_due = session.scalar(
+        select(func.min(OutboxItem.next_attempt_at)).where(
+            OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at > now
+        )
+    )
+    heads = [
+        Head(
+            Outgoing(
+                id=row.id,
+                channel=row.channel,
+                chat_id=row.chat_id,
+                text=row.text,
+                buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
+                extra=dict(row.extra or {}),
+                contact_id=row.contact_id,
+                attempts=row.attempts,
+            ),
+            created_at=row.created_at,
+            in_doubt=row.status is OutboxStatus.SENDING,
+        )
+        for row in rows
+    ]
+    return heads, next_due
+
+
+def claim(session: Session, item: Outgoing, now: datetime, spacing: timedelta, lease: timedelta = LEASE) -> bool:
+    """Mark the row "sending" (attempt time now, leased) if it may go to the channel now."""
+    other = aliased(OutboxItem)
+    same_chat = (other.channel == item.channel, other.chat_id == item.chat_id)
+    conditions = [
+        OutboxItem.id == item.id,
+        OutboxItem.status.in_(WAITING),
+        OutboxItem.attempts == item.attempts,
+        OutboxItem.next_attempt_at <= now,
+        # The chat waits behind its oldest row, even while that row waits for a retry.
+        ~exists().where(*same_chat, other.id < item.id, other.status.in_(WAITING)),
+    ]
+    if spacing > timedelta(0):
+        # Measured from when the chat's last request began and, when it was accepted, from when
+        # the channel answered: the previous message has surely arrived a full interval before.
+        since = now - spacing
+        recent = or_(other.attempted_at > since, other.sent_at > since)
+        conditions.append(~exists().where(*same_chat, other.id != item.id, recent))
+    result = session.execute(
+        update(OutboxItem)
+        .where(*conditions)
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=item.attempts + 1,
+            attempted_at=now,
+            next_attempt_at=now + lease,
+        )
+        .execution_options(**_NO_SYNC)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def _in_flight(item: Outgoing) -> tuple[Any, ...]:
+    """The row as `claim` left it for this send (item.attempts counts the claimed try)."""
+    return (
+        OutboxItem.id == item.id,
+        OutboxItem.status == OutboxStatus.SENDING,
+        OutboxItem.attempts == item.attempts,
+    )
+
+
+def extend_lease(session: Session, item: Outgoing, now: datetime, lease: timedelta = LEASE) -> bool:
+    """The send is still running: keep the row leased. False when the lease was lost meanwhile."""
+    result = session.execute(
+        update(OutboxItem).where(*_in_flight(item)).values(next_attempt_at=now + lease).execution_options(**_NO_SYNC)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def defer(session: Session, item: Outgoing, until: datetime) -> bool:
+    """An unclaimed row is not due before `until` (its channel paused after a 429), in every process."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.id == item.id,
+            OutboxItem.status == OutboxStatus.PENDING,
+            OutboxItem.attempts == item.attempts,
+            OutboxItem.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+        .execution_options(**_NO_SYNC)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def back_to_pending(
+    session: Session,
+    item: Outgoing,
+    *,
+    due: datetime,
+    error: str,
+    give_back_try: bool,
+    failed: bool,
+    progress: Mapping[str, Any],
+) -> bool:
+    """The send failed and will be retried at `due`. False when the lease was lost meanwhile."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "next_attempt_at": due,
+        "last_error": error[:2000],
+    }
+    if give_back_try:
+        values["attempts"] = item.attempts - 1
+    if failed:
+        values["failures"] = OutboxItem.failures + 1
+    if progress:
+        # Only the sending process writes a row in flight, so what it read is still the row's extra.
+        values["extra"] = {**item.extra, **progress}
+    result = session.execute(update(OutboxItem).where(*_in_flight(item)).values(**values).execution_options(**_NO_SYNC))
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def failures(session: Session, item: Outgoing) -> int:
+    return int(session.scalar(select(OutboxItem.failures).where(OutboxItem.id == item.id)) or 0)
+
+
+def finish(
+    session: Session,
+    item: Outgoing,
+    status: OutboxStatus,
+    now: datetime,
+    *,
+    error: str | None = None,
+    provider_id: str | None = None,
+    progress: Mapping[str, Any] | None = None,
+    failed: bool = False,
+) -> bool:
+    """Record the outcome (sent, held, dead) on the row and its transcript message. False: erased."""
+    values: dict[str, Any] = {"status": status, "provider_message_id": provider_id}
+    if failed:
+        values["failures"] = OutboxItem.failures + 1
+    where: list[Any] = [OutboxItem.id == item.id]
+    if status is OutboxStatus.SENT:
+        values["sent_at"] = now
+    else:
+        where.append(OutboxItem.status.in_(WAITING))  # never undo "sent" written by another process
+    if error:
+        values["last_error"] = error[:2000]
+    if progress:
+        values["extra"] = {**item.extra, **progress}
+    result = session.execute(update(OutboxItem).where(*where).values(**values).execution_options(**_NO_SYNC))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    message_id = select(OutboxItem.message_id).where(OutboxItem.id == item.id).scalar_subquery()
+    transcript: dict[str, Any] = {}
+    if status is OutboxStatus.SENT:
+        # A delivery receipt (WhatsApp "delivered"/"read") may already have arrived: keep it.
+        early = or_(Message.delivery_status.is_(None), Message.delivery_status.in_(("queued", "pending")))
+        transcript["delivery_status"] = case((early, status.value), else_=Message.delivery_status)
+    else:
+        transcript["delivery_status"] = status.value
+    if provider_id:
+        transcript["channel_message_id"] = provider_id
+    session.execute(update(Message).where(Message.id == message_id).values(**transcript).execution_options(**_NO_SYNC))
+    return True
+
+
+def retry_channel_now(session: Session, channel: str, now: datetime) -> int:
+    """The channel answers again after failing: rows waiting out a retry delay are due now.
+
+    Only rows that were tried and failed (attempts > 0, an error recorded); rows queued for later
+    keep their time.
+    """
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.channel == channel,
+            OutboxItem.status == OutboxStatus.PENDING,
+            OutboxItem.next_attempt_at > now,
+            OutboxItem.attempts > 0,
+            OutboxItem.last_error.is_not(None),
+        )
+        .values(next_attempt_at=now)
+        .execution_options(**_NO_SYNC)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
