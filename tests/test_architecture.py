@@ -30,10 +30,12 @@ ALLOWED_LOCAL_IMPORTS: frozenset[tuple[str, str]] = frozenset({
     ("bot.cli", "bot.app"),
     ("bot.cli", "bot.channels.local"),
     ("bot.cli", "bot.chat.inbound"),
+    ("bot.cli", "bot.chat.payload"),
     ("bot.cli", "bot.chat.router"),
     ("bot.cli", "bot.recruitment.red_flags"),
     ("bot.cli", "bot.storage.models"),
     ("bot.cli", "bot.understanding.rasa"),
+    ("bot.cli", "bot.understanding.understand"),
     ("bot.cli", "bot.web.server"),
 })
 
