@@ -62,7 +62,7 @@ class SavedRepliesPage:
             )
             console.audit(session, request, "saved_reply", me.id, reply.id, target_type="saved_reply",
                           change="update" if reply_id else "create", language=reply.language)
-            return f"Balasan \"{reply.title}\" disimpan."
+            return f"Balasan “{reply.title}” disimpan."
 
         await self._run(request, staff, work)
         return RedirectResponse(f"/console/replies#r{reply_id or ''}", 303)
@@ -78,7 +78,7 @@ class SavedRepliesPage:
             reply = saved_replies.delete(session, me, reply_id)
             console.audit(session, request, "saved_reply", me.id, reply_id, target_type="saved_reply",
                           change="delete")
-            return f"Balasan \"{reply.title}\" dihapus."
+            return f"Balasan “{reply.title}” dihapus."
 
         await self._run(request, staff, work)
         return RedirectResponse("/console/replies", 303)

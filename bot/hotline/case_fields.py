@@ -190,8 +190,7 @@ def derive(case: Case) -> None:
     else:
         departure = details.get("departure")
         case.modus = f"departure_{departure}" if departure in ("official", "unofficial", "unknown") else None
-    words = [case.number] + [str(details[k]) for k in _SEARCHED if isinstance(details.get(k), str)]
-    phone = re.sub(r"\D", "", str(details.get("reporter_phone") or ""))
-    if phone:
-        words.append(phone)
+    words = [case.number] + [str(details[k]) for k in (*_SEARCHED, "reporter_phone") if isinstance(details.get(k), str)]
+    # Numbers are searched by their digits: "0812 3456" finds "0812-3456-7890".
+    words += [digits for w in words[1:] if len(digits := re.sub(r"\D", "", w)) >= 6]
     case.search_text = " ".join(words).lower()[:2000]
