@@ -55,3 +55,13 @@ async def file_report(say: Callable[[str, str], Awaitable[Any]], chat_id: str,
     found = NUMBER.search("\n".join(r.text for r in replies))
     assert found, f"no case number in the last answer: {[r.text for r in replies]}"
     return found.group(0)
+
+
+def file_report_sync(say: Callable[[str, str], Any], chat_id: str, steps: tuple[str, ...] = MISSING_DAUGHTER) -> str:
+    """`file_report` for a test thread without an event loop (the browser tests' live server)."""
+    replies: list[Any] = []
+    for text in steps:
+        replies = list(say(chat_id, text).replies)
+    found = NUMBER.search("\n".join(r.text for r in replies))
+    assert found, f"no case number in the last answer: {[r.text for r in replies]}"
+    return found.group(0)

@@ -157,10 +157,13 @@
     const saved = sessionStorage.getItem(SCROLL_KEY);
     if (!saved) return;
     sessionStorage.removeItem(SCROLL_KEY);
-    try {
-      const where = JSON.parse(saved);
-      if (where.path === location.pathname) window.scrollTo(0, Number(where.y) || 0);
-    } catch (error) { /* an old entry: ignore it */ }
+    let where = null;
+    try { where = JSON.parse(saved); } catch (error) { return; /* an old entry: ignore it */ }
+    if (!where || where.path !== location.pathname) return;
+    const restore = () => window.scrollTo(0, Number(where.y) || 0);
+    restore();
+    // The browser scrolls to the redirect's #section once the page has loaded; come back after it.
+    window.addEventListener("load", () => setTimeout(restore, 0), { once: true });
   }
 
   function savedReplies() {
