@@ -179,7 +179,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "channel_message_id", name="uq_messages_channel_message"),
         Index("ix_messages_contact_created", "contact_id", "created_at"),
-        Index("ix_messages_created", "created_at"),
+        # Covers the dashboard's people, messages and topics by date.
+        Index("ix_messages_created", "created_at", "direction", "contact_id", "intent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -249,7 +250,8 @@ class Escalation(Base):
     __table_args__ = (
         Index("ix_escalations_queue", "status", "priority", "opened_at"),
         Index("ix_escalations_case", "case_id"),
-        Index("ix_escalations_opened", "opened_at"),
+        # Covers the dashboard's counts and claim times by date.
+        Index("ix_escalations_opened", "opened_at", "priority", "claimed_at", "reply_overdue"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -309,7 +311,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_status_created", "status", "created_at"),
-        Index("ix_cases_kind_created", "kind", "created_at"),
+        # Also covers the dashboard's one grouped count (kind, status, regency, country, modus) by date.
+        Index("ix_cases_kind_created", "kind", "created_at", "status", "regency", "country", "modus"),
         Index("ix_cases_priority_created", "priority", "created_at"),
     )
 

@@ -105,7 +105,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_country'), ['country'], unique=False)
         batch_op.create_index('ix_cases_created', ['created_at', 'id'], unique=False)
-        batch_op.create_index('ix_cases_kind_created', ['kind', 'created_at'], unique=False)
+        batch_op.create_index('ix_cases_kind_created', ['kind', 'created_at', 'status', 'regency', 'country', 'modus'], unique=False)
         batch_op.create_index('ix_cases_priority_created', ['priority', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_regency'), ['regency'], unique=False)
         batch_op.create_index('ix_cases_status_created', ['status', 'created_at'], unique=False)
@@ -114,10 +114,10 @@ def upgrade() -> None:
     _backfill_cases()
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.create_index('ix_escalations_case', ['case_id'], unique=False)
-        batch_op.create_index('ix_escalations_opened', ['opened_at'], unique=False)
+        batch_op.create_index('ix_escalations_opened', ['opened_at', 'priority', 'claimed_at', 'reply_overdue'], unique=False)
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.create_index('ix_messages_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_messages_created', ['created_at', 'direction', 'contact_id', 'intent'], unique=False)
 
     # ### end Alembic commands ###
 
