@@ -18,6 +18,7 @@ from bot.storage.models import (
     AuditEntry,
     Case,
     CaseChange,
+    CaseNote,
     CaseStatus,
     Escalation,
     EscalationStatus,
@@ -327,3 +328,20 @@ async def test_every_new_page_needs_a_sign_in_and_the_right_role(hotline: Hotlin
     assert "ditugaskan ke ani" in ani.post(f"/console/c/{case_id}/assign", staff_id="1").text
     assert budi.client.post(f"/console/c/{case_id}/refer", data={"agency": "lpsk"}).status_code == 403  # no CSRF
     assert ani.get("/console/c/999").status_code == 404
+
+
+async def test_erasing_on_request_leaves_nothing_to_search_or_read(hotline: Hotline) -> None:
+    number = await file_report(hotline.say, "mama")
+    case_id = case_of(hotline, number).id
+    ani = hotline.signed_in("ani")
+    ani.post(f"/console/c/{case_id}/edit", name="Siti Aminah binti Ahmad")
+    ani.post(f"/console/c/{case_id}/note", text="Ibu Siti sudah ditelepon")
+    await hotline.say("mama", "/hapus")
+    await hotline.say("mama", "1")  # Ya, hapus
+    case = case_of(hotline, number)
+    assert case.details == {"erased": True} and case.search_text == number.lower()
+    with hotline.app.sessions() as session:
+        assert session.scalars(select(CaseChange)).all() == [] and session.scalars(select(CaseNote)).all() == []
+    assert number not in ani.get("/console/cases?q=siti").text
+    page = ani.get(f"/console/c/{case_id}").text
+    assert "sudah dihapus atas permintaan pelapor" in page and "Siti" not in page
