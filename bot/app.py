@@ -23,7 +23,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.chat.dispatch import Dispatcher
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
-from bot.hotline import sla, staff_group
+from bot.hotline import referrals, sla, staff_group
 from bot.hotline.staff_group import StaffGroup
 from bot.jobs import reminders, retention, tips
 from bot.jobs.scheduler import JobScheduler
@@ -49,7 +49,7 @@ class App:
     outbox: OutboxWorker
     rasa: RasaClient | None
     managed_rasa: ManagedRasa | None
-    # Periodic jobs stored in the database (SLA sweep, flow reminders, retention, tips).
+    # Periodic jobs stored in the database (SLA sweep, flow reminders, retention, tips, referral follow-ups).
     scheduler: JobScheduler
     # Can free text reach this contact now? Each channel's rule (bot/channels/base.py).
     window_open: WindowOpen
@@ -167,6 +167,10 @@ def build_app(
             default_language=settings.default_language,
         ),
         wake=worker.wake,
+    )
+    scheduler.every(
+        referrals.JOB_NAME, settings.referrals.follow_up_sweep_seconds,
+        functools.partial(referrals.run_follow_up_sweep, sessions, clock),
     )
     return App(
         settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,

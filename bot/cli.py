@@ -1,4 +1,4 @@
-"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content (the command table in README.md)."""
+"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content, stats (the command table in README.md)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import os
 import sys
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.hotline import staff as staff_accounts
+from bot.hotline import stats
 from bot.recruitment import agencies
 from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
 from bot.storage.models import StaffRole, utcnow
@@ -234,6 +236,35 @@ def cmd_agencies_import(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+# ---------------------------------------------------------------- stats
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} must be a date like 2026-03-31, got {text!r}.") from None
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Aggregates for the task force (CONTRACTS §6): exact counts, no personal data."""
+    first, last = _day(args.date_from, "--from"), _day(args.date_to, "--to")
+    if last < first:
+        raise UsageError("--to is before --from.")
+    settings = _settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        with session_factory(engine)() as session:
+            figures = stats.compute(session, first, last, settings)
+    finally:
+        engine.dispose()
+    if args.format == "csv":
+        sys.stdout.write(stats.to_csv(figures, suppress=False))
+    else:
+        print(json.dumps(figures.as_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
 # ---------------------------------------------------------------- serve
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.web.server import serve
@@ -256,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     content_sub.add_parser("check", help="validate content/").set_defaults(func=cmd_content_check)
     _add_staff_commands(sub)
     _add_agencies_commands(sub)
+    report = sub.add_parser("stats", help="aggregates for the task force (JSON or CSV), no personal data")
+    report.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (WIB)")
+    report.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD (WIB), included")
+    report.add_argument("--format", choices=("json", "csv"), default="json")
+    report.set_defaults(func=cmd_stats)
     return parser
 
 
@@ -291,7 +327,7 @@ def _add_agencies_commands(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging("WARNING" if args.command in ("triage", "chat", "content") else "INFO")
+    _configure_logging("WARNING" if args.command in ("triage", "chat", "content", "stats") else "INFO")
     from bot.answers.library import ContentError
     from bot.answers.texts import TextsError
     from bot.understanding.rasa import NluSetupError

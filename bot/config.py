@@ -123,6 +123,25 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class PartnerAgency:
+    """A task-force partner a case can be referred to (config.yml referrals.agencies)."""
+
+    key: str
+    name: str
+    kind: Mapping[str, str]  # what the reporter is told, per language: the kind of agency, never a person
+    address: str | None = None  # placeholders (None) until the deployment fills them in
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralSettings:
+    agencies: Mapping[str, PartnerAgency] = field(default_factory=dict)
+    follow_up_days: int = 7
+    follow_up_sweep_seconds: float = 3600
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     default_language: str
@@ -141,6 +160,7 @@ class Settings:
     contacts: Mapping[str, Contact] = field(default_factory=dict)
     var_dir: Path = PROJECT_ROOT / "var"
     job_offer: JobOfferSettings = field(default_factory=JobOfferSettings)
+    referrals: ReferralSettings = field(default_factory=ReferralSettings)
 
     @property
     def is_development(self) -> bool:
@@ -220,6 +240,27 @@ def _contacts(section: _Section) -> dict[str, Contact]:
             source=entry.text("source"),
         )
     return contacts
+
+
+def _referrals(section: _Section) -> ReferralSettings:
+    agencies: dict[str, PartnerAgency] = {}
+    for key, raw in section.section("agencies").data.items():
+        entry = _Section(raw, f"referrals.agencies.{key}")
+        kind = entry.data.get("kind")
+        if not isinstance(kind, Mapping) or any(not kind.get(lang) for lang in LANGUAGES):
+            raise ConfigError(f"config key 'referrals.agencies.{key}.kind' needs text for both 'id' and 'en'.")
+        name = entry.text("name")
+        if not name:
+            raise ConfigError(f"config key 'referrals.agencies.{key}.name' must be set.")
+        agencies[str(key)] = PartnerAgency(
+            key=str(key), name=name, kind={lang: str(kind[lang]) for lang in LANGUAGES},
+            address=entry.text("address"), phone=entry.text("phone"), email=entry.text("email"),
+        )
+    return ReferralSettings(
+        agencies=agencies,
+        follow_up_days=section.number("follow_up_days", 7, minimum=1, integer=True),
+        follow_up_sweep_seconds=section.number("follow_up_sweep_seconds", 3600, minimum=1),
+    )
 
 
 def _job_offer(section: _Section) -> JobOfferSettings:
@@ -385,4 +426,5 @@ def load_settings(
             audit_retention_days=privacy.number("audit_retention_days", 730, minimum=1, integer=True),
         ),
         contacts=_contacts(root.section("contacts")),
+        referrals=_referrals(root.section("referrals")),
     )

@@ -147,7 +147,7 @@ async def test_closing_while_with_staff_returns_the_person_to_the_bot(hotline: H
     ani = hotline.signed_in("ani")
     escalation_id = ani.queue()[0]["id"]
     ani.post(f"/console/e/{escalation_id}/claim")
-    ani.post(f"/console/e/{escalation_id}/close", outcome="assisted")
+    ani.post(f"/console/e/{escalation_id}/close", outcome="assisted", note="Sudah aman di rumah saudara")
     assert "Percakapan dengan petugas selesai" in await hotline.deliver()
     with hotline.app.sessions() as session:
         assert session.scalars(select(Conversation)).one().state is ConversationState.IDLE
@@ -267,7 +267,7 @@ async def test_supervisor_exports_closed_escalations_without_personal_data(hotli
     first = ani.queue()[0]["id"]
     ani.post(f"/console/e/{first}/claim")
     ani.post(f"/console/e/{first}/reply", text="Nama saya Ani, kami bantu")
-    ani.post(f"/console/e/{first}/close", outcome="referred_police")
+    ani.post(f"/console/e/{first}/close", outcome="referred_police", note="Diteruskan ke Polda")
 
     response = sari.get("/console/export.csv")
     assert response.status_code == 200

@@ -59,6 +59,8 @@ async def test_missing_relative_in_bahasa_indonesia_becomes_a_high_priority_case
     await dialog.press("Anak")
     await dialog.say("30 tahun")
     await dialog.say("Malaysia, Kuching")
+    assert "kabupaten/kota" in dialog.last[-1].text and dialog.button("Kota Singkawang")
+    await dialog.press("Kab. Sambas")
     await dialog.say("3 minggu lalu")
     await dialog.press("Lewati")  # employer unknown
     await dialog.press("Tidak resmi")
@@ -69,6 +71,7 @@ async def test_missing_relative_in_bahasa_indonesia_becomes_a_high_priority_case
     summary = replies[0].text
     for line in ("• Nama: Siti Aminah", "• Hubungan: Anak", "• Umur: 30 tahun", "• Negara dan tempat: Malaysia, Kuching",
                  "• Majikan / perekrut: -", "• Cara berangkat: Tidak resmi", "• Nomor HP Anda: 0812-3456-7890",
+                 "• Asal (kabupaten/kota): Kab. Sambas",
                  "• Foto: foto diterima"):
         assert line in summary, line
     replies = await dialog.press("Kirim laporan")
@@ -81,6 +84,7 @@ async def test_missing_relative_in_bahasa_indonesia_becomes_a_high_priority_case
     assert case.number == number.group(0) and case.kind is CaseKind.MISSING_PERSON and not case.urgent
     assert case.details["name"] == "Siti Aminah" and case.details["relation"] == "child"
     assert case.details["departure"] == "unofficial" and "employer" not in case.details
+    assert case.details["regency"] == "sambas" and (case.regency, case.country) == ("sambas", "malaysia")
     assert case.details["photo"] == [{"kind": "photo", "file_id": "tg-photo-1"}]
     assert case.contact_id == contact.id and contact.consent_at is not None and case.consent_at is not None
     assert escalation.case_id == case.id and escalation.priority is Priority.HIGH
@@ -101,6 +105,7 @@ async def test_danger_signs_across_answers_make_the_report_urgent_in_english(dia
     await dialog.say("my daughter")
     await dialog.say("30")
     await dialog.say("Kuching")
+    await dialog.press("Skip")  # regency
     await dialog.say("3 weeks ago")
     # Neither answer alone is an emergency; together they are (passport held + crying).
     await dialog.say("paspornya disimpan agen")
@@ -157,6 +162,7 @@ async def test_an_anonymous_recruiter_report_in_english_keeps_no_reporter_data(d
     await dialog.say("PT Maju Mundur")
     await dialog.say("fb: maju.mundur.loker")
     await dialog.say("Pontianak, last week")
+    await dialog.say("di kota pontianak")  # the regency, typed
     replies = await send_media(dialog, "voice", "voice-1")  # a voice note instead of the story
     assert "I have kept what you sent for the staff" in replies[0].text
     assert "Briefly tell what happened" in replies[0].text
@@ -172,6 +178,7 @@ async def test_an_anonymous_recruiter_report_in_english_keeps_no_reporter_data(d
     assert case.kind is CaseKind.TRAFFICKING and case.anonymous and case.contact_id == contact.id
     assert not any(key.startswith("reporter_") for key in case.details)
     assert case.details["what"] == "job_scam" and case.details["recruiter"] == "PT Maju Mundur"
+    assert case.regency == "pontianak" and case.modus == "job_scam"
     assert case.details["attachments"] == [{"kind": "voice", "file_id": "voice-1"}]
     assert escalation.priority is Priority.HIGH and escalation.reason == "case:trafficking"
 
@@ -181,7 +188,7 @@ async def test_a_named_recruiter_report_typed_in_bahasa_with_back_at_the_summary
     await dialog.press("Perekrut / penipuan")
     await dialog.say("setuju")
     await dialog.say("ditipu calo")  # matches "Perekrut / calo tanpa izin"
-    for _ in range(5):  # recruiter, contact, place, story, evidence
+    for _ in range(6):  # recruiter, contact, place, regency, story, evidence
         await dialog.say("lewati")
     await dialog.say("Budi")
     replies = await dialog.say("12")  # not a phone number

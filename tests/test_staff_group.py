@@ -141,7 +141,7 @@ async def test_console_actions_and_reports_from_flows_reach_the_group(
     await console.post("/console/e/1/claim")
     claimed = await until(lambda: [c for c in group_calls(fake_telegram) if "diambil oleh ani" in c.params["text"]])
     assert claimed[0].params["reply_parameters"]["message_id"] == post.result["message_id"]
-    await console.post("/console/e/1/close", outcome="referred_police")
+    await console.post("/console/e/1/close", outcome="referred_police", note="Diteruskan ke Polda")
     await until(lambda: any("ditutup oleh ani: Dirujuk ke polisi" in t for t in fake_telegram.texts(GROUP["id"])))
     await console.aclose()
 

@@ -1,7 +1,7 @@
 """The staff console at /console/: one Starlette sub-app mounted into the bot's ASGI app.
 
 This module only assembles it: one module per page (login, queue, escalation, closed, audit_log,
-staff_accounts) contributes its routes; common holds what the pages share, auth the sessions, CSRF
+staff_accounts, cases, referrals, saved_replies, dashboard) contributes its routes; common holds what the pages share, auth the sessions, CSRF
 and roles, headers the security headers. The pages call bot.hotline for queue, cases, staff and audit.
 """
 
@@ -21,16 +21,23 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App
 from bot.console.audit_log import AuditLogPage
 from bot.console.auth import SESSION_COOKIE, LoginRequired
+from bot.console.cases import CasesPage
 from bot.console.closed import ClosedPage
 from bot.console.common import Console
+from bot.console.dashboard import DashboardPage
 from bot.console.escalation import EscalationPage
 from bot.console.headers import SecurityHeaders
 from bot.console.login import LoginPages, login_redirect
 from bot.console.queue import QueuePage
+from bot.console.referrals import ReferralsPage
+from bot.console.saved_replies import SavedRepliesPage
 from bot.console.staff_accounts import StaffAccountsPage
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = (QueuePage, LoginPages, EscalationPage, ClosedPage, AuditLogPage, StaffAccountsPage)
+PAGES = (
+    QueuePage, LoginPages, EscalationPage, ClosedPage, AuditLogPage, StaffAccountsPage, CasesPage, ReferralsPage,
+    SavedRepliesPage, DashboardPage,
+)
 
 
 def console_app(app: App) -> Starlette:

@@ -31,6 +31,14 @@ def wib(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
     return value.astimezone(WIB).strftime(fmt) + " WIB" if value else "-"
 
 
+def wib_iso(value: str) -> str:
+    """An ISO timestamp from an export row, shown like every other console time."""
+    try:
+        return wib(datetime.fromisoformat(value))
+    except ValueError:
+        return value or "-"
+
+
 def waited(seconds: int) -> str:
     minutes = seconds // 60
     if minutes < 1:
@@ -50,11 +58,13 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["wib"] = wib
     env.filters["waited"] = waited
+    env.filters["wib_iso"] = wib_iso
     env.globals.update(
         priority_labels=labels.PRIORITY_LABELS, status_labels=labels.STATUS_LABELS,
         outcomes=labels.OUTCOMES, outcome_labels=labels.OUTCOME_LABELS, reason_label=labels.reason_label,
         channel_labels=labels.CHANNEL_LABELS, role_labels=labels.ROLE_LABELS, action_labels=audit.ACTIONS,
         case_status_labels=labels.CASE_STATUS_LABELS,
+        priority_names={p.value: label for p, label in labels.PRIORITY_LABELS.items()},
     )
     return env
 

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.console.auth import checked_form, client_ip, flash
 from bot.console.common import Console
-from bot.hotline import commands, queries
+from bot.hotline import commands, queries, saved_replies
 from bot.hotline import staff as staff_accounts
 from bot.hotline.labels import CASE_STATUS_LABELS, OUTCOME_LABELS
 from bot.storage.models import EscalationStatus, Staff
@@ -66,9 +66,11 @@ class EscalationPage:
             lines = queries.transcript(session, view.contact.id)
             # Reading a conversation is itself access to personal data: audited every time.
             console.audit(session, request, "view", staff.id, escalation_id)
+            language = view.contact.language or console.settings.default_language
             return {
                 "view": view, "lines": lines, "staff_list": queries.active_staff(session),
                 "last_id": lines[-1].id if lines else 0,
+                "saved_replies": saved_replies.all_replies(session, language),
                 "case_statuses": [(status.value, label) for status, label in CASE_STATUS_LABELS.items()],
             }
 
@@ -212,7 +214,7 @@ class EscalationPage:
             escalation = queries.get(session, escalation_id)
             outcome = str(form.get("outcome", ""))
             commands.close(session, escalation, me, outcome, console.now(), console.settings, console.texts,
-                           console.window_open)
+                           console.window_open, note=str(form.get("note", "")))
             console.audit(session, request, "close", me.id, escalation_id, outcome=outcome)
             self._group_post(session, "staff_group_closed", escalation_id, staff=me.username,
                              outcome=OUTCOME_LABELS[outcome])

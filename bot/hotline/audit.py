@@ -28,6 +28,17 @@ ACTIONS = {
     "view_audit": "Membuka log audit",
     "staff_create": "Membuat akun petugas",
     "staff_update": "Mengubah akun petugas",
+    "case_view": "Membuka laporan",
+    "case_list": "Mencari laporan",
+    "case_edit": "Mengubah isi laporan",
+    "case_note": "Catatan laporan",
+    "case_assign": "Menugaskan laporan",
+    "referral_create": "Merujuk ke instansi",
+    "referral_update": "Mengubah rujukan",
+    "letter_print": "Mencetak surat rujukan",
+    "saved_reply": "Mengubah balasan tersimpan",
+    "dashboard_view": "Membuka dasbor",
+    "stats_export": "Mengunduh rekap",
 }
 
 

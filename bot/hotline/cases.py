@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.answers.texts import Texts
 from bot.chat.inbound import Reply
-from bot.hotline import audit
+from bot.hotline import audit, case_fields
 from bot.outbox.enqueue import enqueue
-from bot.storage.models import Case, CaseKind, CaseStatus, Contact, Staff
+from bot.storage.models import Case, CaseKind, CaseStatus, Contact, Priority, Staff
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def create_case(
         anonymous=anonymous,
         status=CaseStatus.NEW,
         urgent=urgent,
+        priority=Priority.URGENT if urgent else Priority.HIGH,
         details=details,
         consent_at=consent_at,
         created_at=now,
@@ -69,6 +70,7 @@ def create_case(
     session.add(case)
     session.flush()
     case.number = format_number(now.astimezone(WIB).year, case.id)
+    case_fields.derive(case)
     session.flush()
     log.info("case.created number=%s kind=%s urgent=%s anonymous=%s", case.number, kind.value, urgent, anonymous)
     return case
@@ -102,12 +104,14 @@ def set_status(
     *,
     texts: Texts,
     ip: str | None = None,
+    notify: bool = True,
     **audit_detail: Any,
 ) -> bool:
     """Change a case's status: record it, audit it, and tell the reporter in their language.
 
     Returns False (and does nothing) when the case already has that status. `ip` and `audit_detail`
-    (e.g. the escalation it was changed from) go into the audit entry.
+    (e.g. the escalation it was changed from) go into the audit entry. `notify=False`: the caller
+    tells the reporter itself (a referral says which kind of agency has the case).
     """
     previous = case.status
     if previous is status:
@@ -124,7 +128,7 @@ def set_status(
         target_id=case.id, ip=ip, number=case.number, before=previous.value, after=status.value,
         **audit_detail,
     )
-    contact = session.get(Contact, case.contact_id) if case.contact_id is not None else None
+    contact = session.get(Contact, case.contact_id) if case.contact_id is not None and notify else None
     if contact is not None:
         lang = contact.language or "id"
         text = texts.get(

@@ -32,11 +32,14 @@ from bot.storage.models import (
     EscalationNote,
     EscalationStatus,
     OutboxItem,
+    Priority,
     Staff,
 )
 
 MAX_REPLY = 4000
 MAX_NOTE = 4000
+URGENT_NOTE_NEEDED = "Eskalasi mendesak: tulis catatan penutupan (apa yang terjadi dan tindak lanjutnya)."
+
 
 
 class QueueError(Exception):
@@ -215,13 +218,19 @@ def close(
     settings: Settings,
     texts: Texts,
     window_open: WindowOpen,
+    note: str = "",
 ) -> None:
+    """Close with an outcome; an urgent one also needs a note saying what happened (kept as an internal note)."""
     if outcome not in OUTCOMES:
         raise QueueError("Pilih hasil penanganan.")
+    if escalation.priority is Priority.URGENT and not note.strip():
+        raise QueueError(URGENT_NOTE_NEEDED)
     if escalation.status is EscalationStatus.OPEN and not can_supervise(staff):
         raise QueueError("Ambil eskalasi ini dulu sebelum menutupnya.")
     _require_owner(escalation, staff)
     escalations.close(escalation, outcome, now, staff_id=staff.id)
+    if note.strip():
+        add_note(session, escalation, staff, f"Ditutup ({OUTCOMES[outcome]}): {note.strip()}", now)
     conversation = _conversation(session, escalation)
     if conversation.state is ConversationState.WITH_STAFF:
         escalations.hand_back_to_bot(conversation)

@@ -13,6 +13,8 @@ from bot.storage import people
 from bot.storage.models import (
     AuditEntry,
     Case,
+    CaseChange,
+    CaseNote,
     CaseStatus,
     Contact,
     Conversation,
@@ -35,7 +37,11 @@ def erase_person(session: Session, contact: Contact, conversation: Conversation,
     for case in session.scalars(select(Case).where(Case.contact_id == contact.id)):
         # Staff keep the case number and status for their records, nothing about the people.
         case.details = {"erased": True}
+        case.search_text = case.number.lower()
         case.contact_id = None
+        # Edits and notes repeat what the report said; referrals keep only the agency's side.
+        session.execute(delete(CaseChange).where(CaseChange.case_id == case.id))
+        session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
         if case.status is not CaseStatus.CLOSED:
             case.status = CaseStatus.CLOSED
             case.closed_at = now

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.models import (
     PRIORITY_RANK,
+    Case,
     Contact,
     Conversation,
     ConversationState,
@@ -71,6 +72,11 @@ def raise_priority(session: Session, escalation: Escalation, priority: Priority,
     escalation.priority = priority
     if reason:
         escalation.reason = reason[:128]
+    if escalation.case_id is not None:
+        # The case list filters by priority; a report whose person is now in danger is urgent there too.
+        case = session.get(Case, escalation.case_id)
+        if case is not None and PRIORITY_RANK[priority] < PRIORITY_RANK[case.priority]:
+            case.priority = priority
     session.flush()
     _notify(session, escalation, "raised")
 

@@ -1,4 +1,4 @@
-"""The CSV export of closed escalations (supervisors): times, priority, outcome, handler; no personal data."""
+"""The CSV export of closed escalations (supervisors): times (WIB), priority, outcome, handler; no personal data."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bot.hotline.cases import WIB
 from bot.storage.models import Case, Contact, Escalation, EscalationStatus, Staff
 
 # Data minimisation (UU PDP 27/2022 Pasal 16): the export answers "how fast and with what
@@ -25,6 +26,11 @@ def _minutes(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return ""
     return f"{(end - start).total_seconds() / 60:.1f}"
+
+
+def _local(moment: datetime | None) -> str:
+    # Staff and the task force read Pontianak time: 2026-03-01T09:15:00+07:00.
+    return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else ""
 
 
 def _cell(value: object) -> str:
@@ -51,10 +57,8 @@ def closed_rows(session: Session, since: datetime, until: datetime) -> Iterator[
         yield [
             _cell(v)
             for v in (
-                esc.id, esc.priority.value, esc.reason, channel, esc.opened_at.isoformat(),
-                esc.claimed_at.isoformat() if esc.claimed_at else "",
-                esc.first_staff_reply_at.isoformat() if esc.first_staff_reply_at else "",
-                esc.closed_at.isoformat() if esc.closed_at else "",
+                esc.id, esc.priority.value, esc.reason, channel, _local(esc.opened_at), _local(esc.claimed_at),
+                _local(esc.first_staff_reply_at), _local(esc.closed_at),
                 _minutes(esc.opened_at, esc.claimed_at), _minutes(esc.opened_at, esc.first_staff_reply_at),
                 esc.outcome, username, case_number, esc.alert_level, str(esc.reply_overdue).lower(),
             )

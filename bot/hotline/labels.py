@@ -9,7 +9,7 @@ OUTCOMES = {
     "assisted": "Dibantu, selesai",
     "referred_police": "Dirujuk ke polisi",
     "referred_bp3mi": "Dirujuk ke BP3MI",
-    "referred_legal_aid": "Dirujuk ke bantuan hukum (OBH / Posbakum)",
+    "referred_legal_aid": "Dirujuk ke bantuan hukum (OBH / Posbankum)",
     "referred_other": "Dirujuk ke instansi lain",
     "no_response": "Tidak ada respons",
     "false_alarm": "Bukan keadaan darurat",
@@ -43,8 +43,13 @@ CASE_STATUS_LABELS = {
 }
 
 
+CASE_KIND_REASONS = {"missing_person": "keluarga tidak bisa dihubungi", "trafficking": "perekrut / TPPO"}
+
+
 def reason_label(reason: str) -> str:
     kind, _, detail = reason.partition(":")
     if kind == "safety" and detail:
         return "Darurat: " + ", ".join(REASON_LABELS.get(r, r) for r in detail.split(","))
+    if kind == "case" and detail:
+        return "Laporan: " + CASE_KIND_REASONS.get(detail, detail)
     return REASON_LABELS.get(reason, reason).capitalize()

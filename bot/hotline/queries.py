@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.config import Settings
 from bot.hotline import escalations
+from bot.hotline.case_fields import COUNTRY_LABELS, country_in
 from bot.hotline.labels import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS, reason_label
 from bot.outbox.sender import WindowOpen
 from bot.storage.models import (
@@ -57,6 +58,9 @@ class QueueItem:
     with_bot: bool  # the conversation was handed back to the bot
     waiting_reply: bool  # the person wrote after the last staff reply
     case_number: str | None
+    case_id: int | None = None
+    country: str | None = None  # destination country label, from the report or the last message
+    preview: str = ""  # first line of the report or of the person's last message
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -78,6 +82,9 @@ class QueueItem:
             "with_bot": self.with_bot,
             "waiting_reply": self.waiting_reply,
             "case_number": self.case_number,
+            "case_id": self.case_id,
+            "country": self.country,
+            "preview": self.preview,
         }
 
 
@@ -91,7 +98,7 @@ def active_queue(session: Session, now: datetime, settings: Settings) -> list[Qu
         .subquery()
     )
     rows = session.execute(
-        select(Escalation, Contact.channel, claimer.username, Case.number, Conversation.state, last_in.c.at)
+        select(Escalation, Contact.channel, claimer.username, Case, Conversation.state, last_in.c.at)
         .join(Contact, Contact.id == Escalation.contact_id)
         .outerjoin(claimer, claimer.id == Escalation.claimed_by)
         .outerjoin(Case, Case.id == Escalation.case_id)
@@ -101,8 +108,9 @@ def active_queue(session: Session, now: datetime, settings: Settings) -> list[Qu
         .order_by(_priority_rank(), Escalation.opened_at, Escalation.id)
     ).all()
     hotline = settings.hotline
+    last_texts = _last_inbound_texts(session, [esc.contact_id for esc, _, _, report, _, _ in rows if report is None])
     items = []
-    for esc, channel, username, case_number, state, last_inbound in rows:
+    for esc, channel, username, report, state, last_inbound in rows:
         waited = now - esc.opened_at
         unclaimed_late = (
             esc.status is EscalationStatus.OPEN
@@ -121,10 +129,37 @@ def active_queue(session: Session, now: datetime, settings: Settings) -> list[Qu
                 ),
                 with_bot=state is not None and state is not ConversationState.WITH_STAFF,
                 waiting_reply=last_inbound is not None and (since_reply is None or last_inbound > since_reply),
-                case_number=case_number,
+                case_number=report.number if report else None, case_id=report.id if report else None,
+                **_country_and_preview(report, last_texts.get(esc.contact_id)),
             )
         )
     return items
+
+
+def _last_inbound_texts(session: Session, contact_ids: list[int]) -> dict[int, str]:
+    if not contact_ids:
+        return {}
+    latest = (
+        select(func.max(Message.id))
+        .where(Message.contact_id.in_(contact_ids), Message.direction == Direction.IN, Message.text.is_not(None))
+        .group_by(Message.contact_id)
+    )
+    return dict(session.execute(select(Message.contact_id, Message.text).where(Message.id.in_(latest))).tuples().all())
+
+
+def _first_line(text: str | None, limit: int = 90) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _country_and_preview(case: Case | None, last_text: str | None) -> dict[str, str | None]:
+    if case is not None:
+        details = case.details or {}
+        parts = [details.get(k) for k in ("name", "recruiter", "place", "place_date", "story")]
+        preview = " · ".join(_first_line(p, 50) for p in parts if isinstance(p, str) and p.strip())
+        return {"country": COUNTRY_LABELS.get(case.country or ""), "preview": _first_line(preview)}
+    country = country_in(last_text)
+    return {"country": COUNTRY_LABELS.get(country) if country else None, "preview": _first_line(last_text)}
 
 
 def supervisor_alerts(items: Iterable[QueueItem]) -> list[int]:

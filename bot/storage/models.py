@@ -117,6 +117,14 @@ class CaseStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class ReferralStatus(enum.StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DECLINED = "declined"
+
+
 class AgencyStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -174,6 +182,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "channel_message_id", name="uq_messages_channel_message"),
         Index("ix_messages_contact_created", "contact_id", "created_at"),
+        # Covers the dashboard's people, messages and topics by date.
+        Index("ix_messages_created", "created_at", "direction", "contact_id", "intent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,7 +257,12 @@ class Escalation(Base):
     """A conversation handed to the human hotline queue."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_queue", "status", "priority", "opened_at"),)
+    __table_args__ = (
+        Index("ix_escalations_queue", "status", "priority", "opened_at"),
+        Index("ix_escalations_case", "case_id"),
+        # Covers the dashboard's counts and claim times by date.
+        Index("ix_escalations_opened", "opened_at", "priority", "claimed_at", "reply_overdue"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
@@ -302,6 +317,14 @@ class Case(Base):
     """A report from a guided flow (missing relative, recruiter/trafficking)."""
 
     __tablename__ = "cases"
+    # The case list filters and sorts 100,000s of rows: newest first, within a status, kind, priority.
+    __table_args__ = (
+        Index("ix_cases_created", "created_at", "id"),
+        Index("ix_cases_status_created", "status", "created_at"),
+        # Also covers the dashboard's one grouped count (kind, status, regency, country, modus) by date.
+        Index("ix_cases_kind_created", "kind", "created_at", "status", "regency", "country", "modus"),
+        Index("ix_cases_priority_created", "priority", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)  # KB-2026-000123
@@ -317,6 +340,95 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    # Copied out of `details` so the case list filters and the dashboard count without reading JSON.
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.HIGH)
+    regency: Mapped[str | None] = mapped_column(String(32), index=True)  # kabupaten/kota of origin (Kalbar)
+    country: Mapped[str | None] = mapped_column(String(32), index=True)  # destination country key
+    modus: Mapped[str | None] = mapped_column(String(32))  # trafficking: what was reported
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    # Lower-case names, recruiter and phone digits for the staff search; erased with the details.
+    search_text: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseChange(Base):
+    """One edit of a report's answers by staff: the history the case sheet shows."""
+
+    __tablename__ = "case_changes"
+    __table_args__ = (Index("ix_case_changes_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    field: Mapped[str] = mapped_column(String(48))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseNote(Base):
+    """An internal note on a case; never sent to the reporter, never in a referral letter."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Referral(Base):
+    """A case passed to a partner agency of the task force (config.yml referrals.agencies)."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_case", "case_id"),
+        Index("ix_referrals_agency_created", "agency", "created_at"),
+        Index("ix_referrals_follow_up", "status", "follow_up_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    agency: Mapped[str] = mapped_column(String(48))  # key in config.yml referrals.agencies
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.SENT)
+    referred_on: Mapped[date] = mapped_column(Date)
+    reference_number: Mapped[str | None] = mapped_column(String(100))  # the agency's own number
+    contact_person: Mapped[str | None] = mapped_column(String(200))  # at the agency
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    # Set by the follow-up job when the date passed without an answer; cleared by a new date.
+    follow_up_alerted_at: Mapped[datetime | None]
+    # The reporter agreed (told staff) that the agency may have their name and number.
+    share_reporter_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SavedReply(Base):
+    """A ready answer staff insert into a reply; per language, edited by supervisors."""
+
+    __tablename__ = "saved_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobOfferCheck(Base):
+    """The verdict of one job-offer check, for the monitoring figures: no text, no person."""
+
+    __tablename__ = "job_offer_checks"
+    __table_args__ = (Index("ix_job_offer_checks_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    level: Mapped[str] = mapped_column(String(16))  # low | medium | high
+    flags: Mapped[list[Any]] = mapped_column(default=list)  # red-flag codes
 
 
 class Agency(Base):

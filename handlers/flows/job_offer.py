@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.chat.payload import AskIntent, Command, FlowAnswer
 from bot.chat.turn import Turn
+from bot.hotline import job_checks
 from bot.recruitment import agencies, red_flags
 from bot.recruitment.red_flags import SalaryRules
 from bot.storage import people
@@ -243,6 +244,8 @@ def finish(turn: Turn, state: State) -> None:
         salary_idr=state.extra.get("salary_idr"), rules=_rules(turn),
     )
     people.leave_flow(turn.conversation)
+    # Only the verdict is kept, for the monitoring figures (no text, no person).
+    job_checks.record(turn.session, result.level, [f.code for f in result.flags], turn.now)
     lines = [turn.t(f"jo_result_{result.level}")]
     if result.flags:
         lines.append(turn.t("jo_flags_head"))

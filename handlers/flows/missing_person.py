@@ -1,7 +1,8 @@
 """Report a relative abroad who cannot be reached (/lapor, intent report_missing_person).
 
-Consent, then: name, relation, age, country and place, last contact, employer or agent, how they
-left, anything else, the reporter's phone, a photo; every question can be skipped. A summary to
+Consent, then: name, relation, age, country and place, regency of origin (West Kalimantan), last
+contact, employer or agent, how they left, anything else, the reporter's phone, a photo; every
+question can be skipped. A summary to
 confirm, then a case in the hotline queue with high priority, urgent when what was written shows
 danger or the relative is under 18 (a child cannot be placed abroad at all: UU 18/2017
 Pasal 5).
@@ -31,6 +32,7 @@ QUESTIONS = (
     ), skippable=True, free_text=True, max_len=60),
     Question("age", "mp_q_age", skippable=True, max_len=40),
     Question("place", "mp_q_place", skippable=True, max_len=200),
+    reports.regency_question("mp_q_regency"),
     Question("last_contact", "mp_q_last_contact", skippable=True, max_len=120),
     Question("employer", "mp_q_employer", skippable=True, max_len=200),
     Question("departure", "mp_q_departure", (

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
-from bot.hotline import cases, escalations
+from bot.hotline import case_fields, cases, escalations
 from bot.storage import people
 from bot.storage.models import Case, CaseKind, Priority
 from bot.understanding import safety
@@ -43,6 +43,13 @@ class ReportSpec:
     # Contacts named when the person declines (config.yml contacts keys).
     declined_contacts: tuple[str, ...] = ("police", "kp2mi_call_centre", "kanwil_hotline")
     extra_urgent: Callable[[State], list[str]] | None = None  # flow-specific danger signs
+
+
+def regency_question(prompt: str) -> Question:
+    """Optional: the kabupaten/kota of West Kalimantan the report is about; a typed place is kept as typed."""
+    options = [Option(key, f"regency.{key}", words) for key, (_, words) in case_fields.REGENCIES.items()]
+    options.append(Option(case_fields.OTHER, "regency.other", r"lainnya|lain|luar kalbar|other"))
+    return Question("regency", prompt, tuple(options), skippable=True, free_text=True, max_len=60)
 
 
 def consent_question(prompt: str, anonymous_option: bool) -> Question:

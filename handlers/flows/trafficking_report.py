@@ -25,6 +25,7 @@ QUESTIONS = (
     Question("recruiter", "tr_q_recruiter", skippable=True, max_len=200),
     Question("recruiter_contact", "tr_q_recruiter_contact", skippable=True, max_len=200),
     Question("place_date", "tr_q_place_date", skippable=True, max_len=200),
+    reports.regency_question("tr_q_regency"),
     Question("story", "tr_q_story", skippable=True, max_len=2000),
     Question("evidence", "tr_q_evidence", skippable=True, photo=True),
     Question("reporter_name", "tr_q_reporter_name", skippable=True, max_len=120),

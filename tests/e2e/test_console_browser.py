@@ -131,6 +131,7 @@ def test_an_urgent_message_is_answered_from_the_console(served: Person, phone: P
     expect(phone.locator("#transcript")).to_contain_text("saya di Kuching, di rumah majikan", timeout=15_000)
 
     phone.get_by_label("Tutup dengan hasil").select_option("assisted")
+    phone.get_by_label("Catatan penutupan").fill("Aman, dijemput keluarga")
     phone.get_by_role("button", name="Tutup eskalasi").click()
     expect(phone.get_by_role("status")).to_contain_text("Eskalasi ditutup.")
     served.waits_for("Percakapan dengan petugas selesai")

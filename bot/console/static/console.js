@@ -55,7 +55,10 @@
       el("span", { className: "wait", "data-waited": String(item.waited_s), text: "menunggu " + waited(item.waited_s) }),
       document.createTextNode(" · " + item.channel + " · "),
       el("span", { className: "status", text: status }),
-      item.case_number ? document.createTextNode(" · Laporan " + item.case_number) : null,
+      item.case_number ? document.createTextNode(" · ") : null,
+      item.case_number ? el("a", { href: "/console/c/" + item.case_id, text: "Laporan " + item.case_number }) : null,
+      item.country ? document.createTextNode(" · ") : null,
+      item.country ? el("span", { className: "country", text: item.country }) : null,
     ]);
     return el("li", {
       className: "card " + PRIORITY_CLASS[item.priority] + (item.overdue ? " overdue" : ""), "data-id": String(item.id),
@@ -65,6 +68,7 @@
         el("a", { className: "title", href: link, text: "#" + item.id + " " + item.reason }),
       ]),
       meta,
+      item.preview ? el("p", { className: "preview", text: item.preview }) : null,
       el("div", { className: "flags" }, flags),
       el("div", { className: "actions" }, actions),
     ]);
@@ -141,7 +145,44 @@
     setInterval(refresh, every);
   }
 
+  // ---------------------------------------------------------------- staff tools
+  // An action reloads the page (POST, then redirect): come back to where the staff member was.
+  const SCROLL_KEY = "tm-console-scroll";
+  function keepPosition() {
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: location.pathname, y: window.scrollY }));
+    });
+    const saved = sessionStorage.getItem(SCROLL_KEY);
+    if (!saved) return;
+    sessionStorage.removeItem(SCROLL_KEY);
+    let where = null;
+    try { where = JSON.parse(saved); } catch (error) { return; /* an old entry: ignore it */ }
+    if (!where || where.path !== location.pathname) return;
+    const restore = () => window.scrollTo(0, Number(where.y) || 0);
+    restore();
+    // The browser scrolls to the redirect's #section once the page has loaded; come back after it.
+    window.addEventListener("load", () => setTimeout(restore, 0), { once: true });
+  }
+
+  function savedReplies() {
+    for (const select of document.querySelectorAll("select[data-fills]")) {
+      select.addEventListener("change", () => {
+        const option = select.selectedOptions[0];
+        const target = document.getElementById(select.dataset.fills);
+        if (!option || !option.dataset.text || !target) return;
+        target.value = target.value ? target.value.replace(/\s*$/, "\n") + option.dataset.text : option.dataset.text;
+        target.focus();
+        select.value = "";
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    keepPosition();
+    savedReplies();
+    for (const button of document.querySelectorAll("[data-print]")) button.addEventListener("click", () => window.print());
     const queueList = document.getElementById("queue");
     if (queueList) startQueue(queueList);
     const transcript = document.getElementById("transcript");
