@@ -1,0 +1,86 @@
+"""What a fault-injection and security probe found (issue 15): bad input through the real webhooks and
+console routes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import JSON, Enum, String
+
+from bot.config import Settings
+from bot.storage.models import Base, Contact, Direction, Escalation, Message, Priority, without_nul
+from tests.conftest import make_settings
+from tests.fakes import shapes
+from tests.fakes.bot import ServedBot, channel_env, closed_nlu, serve_bot, tuned
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import CREATE, FakeTwilio
+
+# The urgent safety net works without Rasa: these must reach the hotline even with the NLU down.
+URGENT = "tolong saya dikurung majikan, paspor diambil, tidak boleh keluar"
+
+
+@pytest.fixture
+def channels_settings(
+    tmp_path: Path, database_url: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio
+) -> Settings:
+    env = closed_nlu() | channel_env(telegram=fake_telegram, twilio=fake_twilio)
+    return tuned(make_settings(tmp_path, database_url, **env))
+
+
+@pytest.fixture
+async def bot(
+    channels_settings: Settings, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio
+) -> AsyncIterator[ServedBot]:
+    async with serve_bot(channels_settings, telegram=fake_telegram, twilio=fake_twilio) as served:
+        yield served
+
+
+# ---------------------------------------------------------------- 1. NUL bytes
+async def test_a_telegram_message_with_nul_bytes_is_stored_answered_and_escalated(
+    bot: ServedBot, fake_telegram: FakeTelegram
+) -> None:
+    person = dict(shapes.PERSON, first_name="Si\u0000ti")
+    update = shapes.message(URGENT.replace("dikurung", "di\u0000kurung\u0000"), user=person)
+    response = await bot.post_update(update)
+    assert response.status_code == 200, response.text
+
+    calls = await fake_telegram.wait_for("sendMessage", 1)
+    assert "110" in "\n".join(c.params["text"] for c in calls)
+    [inbound] = bot.rows(Message, Message.direction == Direction.IN)
+    assert inbound.text == URGENT and inbound.urgent
+    [contact] = bot.rows(Contact)
+    assert contact.display_name == "Siti Aminah"
+    [escalation] = bot.rows(Escalation)
+    assert escalation.priority is Priority.URGENT
+    # Delivered again, it is recognised as the same message: no second escalation, no 500.
+    assert (await bot.post_update(update)).status_code == 200
+    assert bot.count(Escalation) == 1
+
+
+async def test_a_whatsapp_body_with_percent_00_is_stored_answered_and_escalated(
+    bot: ServedBot, fake_twilio: FakeTwilio
+) -> None:
+    form = shapes.twilio_message(URGENT + "\u0000", profile="\u0000Siti")
+    response = await bot.post_twilio(form)  # form-encoded: the NUL travels as %00
+    assert response.status_code == 200, response.text
+
+    calls = await fake_twilio.wait_for(CREATE, 1)
+    assert "110" in "\n".join(c.params["Body"] for c in calls)
+    [inbound] = bot.rows(Message, Message.direction == Direction.IN)
+    assert inbound.text == URGENT and inbound.urgent
+    assert bot.rows(Contact)[0].display_name == "Siti"
+    assert [e.priority for e in bot.rows(Escalation)] == [Priority.URGENT]
+
+
+def test_every_text_and_json_column_drops_nul_characters() -> None:
+    # A new column declared with plain String/Text/JSON would bring the PostgreSQL 500 back.
+    plain = [
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, String | JSON) and not isinstance(column.type, Enum)
+    ]
+    assert plain == [], "use CleanString / CleanText / CleanJSON from bot.storage.models"
+    assert without_nul({"a\u0000": ["b\u0000c", 1, None]}) == {"a": ["bc", 1, None]}
