@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import JSON, Enum, String
 
 from bot.config import Settings
+from bot.storage.db import create_db_engine, migrate
 from bot.storage.models import Base, Contact, Direction, Escalation, Message, Priority, without_nul
 from tests.conftest import make_settings
+from tests.e2e.hotline import Hotline
 from tests.fakes import shapes
 from tests.fakes.bot import ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
@@ -35,6 +37,14 @@ async def bot(
 ) -> AsyncIterator[ServedBot]:
     async with serve_bot(channels_settings, telegram=fake_telegram, twilio=fake_twilio) as served:
         yield served
+
+
+def migrate_sqlite(url: str) -> None:
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- 1. NUL bytes
@@ -84,3 +94,36 @@ def test_every_text_and_json_column_drops_nul_characters() -> None:
     ]
     assert plain == [], "use CleanString / CleanText / CleanJSON from bot.storage.models"
     assert without_nul({"a\u0000": ["b\u0000c", 1, None]}) == {"a": ["bc", 1, None]}
+
+
+# ---------------------------------------------------------------- 9. small 500s
+async def test_a_deeply_nested_telegram_body_with_the_right_secret_gets_400(bot: ServedBot) -> None:
+    depth = 100_000
+    body = '{"update_id": 700000999, "message": ' + "[" * depth + "]" * depth + "}"
+    response = await bot.post_update(body)
+    assert response.status_code == 400
+    assert "malformed" in response.text
+    assert bot.count(Message) == bot.count(Contact) == 0
+    # The webhook still works afterwards.
+    assert (await bot.post_update(shapes.message("/start"))).status_code == 200
+
+
+# ---------------------------------------------------------------- 10. headers
+@pytest.mark.parametrize(("environment", "expected"), [("production", True), ("test", True), ("development", False)])
+async def test_strict_transport_security_outside_development(
+    tmp_path: Path, sqlite_url: str, environment: str, expected: bool
+) -> None:
+    migrate_sqlite(sqlite_url)
+    settings = make_settings(tmp_path, sqlite_url, APP_ENV=environment, SECRET_KEY="k" * 48)
+    hotline = Hotline.open(settings)
+    try:
+        browser = hotline.browser()
+        for path in ("/healthz", "/readyz", "/console/login", "/webhooks/telegram"):
+            response = browser.get(path) if path != "/webhooks/telegram" else browser.post(path)
+            hsts = response.headers.get("strict-transport-security")
+            if expected:
+                assert hsts is not None and "max-age=31536000" in hsts, path
+            else:
+                assert hsts is None, path
+    finally:
+        await hotline.close()
