@@ -11,9 +11,20 @@ from sqlalchemy import JSON, Enum, String
 
 from bot.config import Settings
 from bot.storage.db import create_db_engine, migrate
-from bot.storage.models import Base, Contact, Direction, Escalation, Message, Priority, without_nul
+from bot.storage.models import (
+    Base,
+    Contact,
+    Direction,
+    Escalation,
+    Message,
+    Priority,
+    Staff,
+    StaffRole,
+    without_nul,
+)
 from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
+from tests.e2e.live import PASSWORD
 from tests.fakes import shapes
 from tests.fakes.bot import ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
@@ -127,3 +138,26 @@ async def test_strict_transport_security_outside_development(
                 assert hsts is None, path
     finally:
         await hotline.close()
+
+
+async def test_an_invalid_role_or_telegram_id_in_the_staff_form_gets_400_with_a_clear_message(
+    hotline: Hotline,
+) -> None:
+    admin = hotline.signed_in("admin", StaffRole.ADMIN)
+    member_id = hotline.add_staff("ani")
+    response = admin.post(f"/console/admin/staff/{member_id}", role="superuser", active="1")
+    assert response.status_code == 400
+    assert "Peran tidak dikenal" in response.text
+    # Beyond what the database's BIGINT holds (PostgreSQL refused it with a 500).
+    response = admin.post(f"/console/admin/staff/{member_id}", role="agent", active="1",
+                          telegram_user_id="9" * 25)
+    assert response.status_code == 400
+    assert "Telegram user id" in response.text
+    with hotline.app.sessions() as session:
+        member = session.get(Staff, member_id)
+        assert member is not None and (member.role, member.telegram_user_id) == (StaffRole.AGENT, None)
+    # Creating an account with either is refused the same way.
+    for form in ({"role": "root"}, {"role": "agent", "telegram_user_id": "-" + "9" * 25}):
+        response = admin.post("/console/admin/staff", username="budi", password=PASSWORD, **form)
+        assert response.status_code == 400
+    assert hotline.audit_count("staff_update") == hotline.audit_count("staff_create") == 0
