@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.console.auth import ADMIN, checked_form, flash, require
+from bot.console.auth import ADMIN, checked_form, flash, require, start_session
 from bot.console.common import Console
 from bot.hotline import staff as staff_accounts
 from bot.storage.models import Staff, StaffRole
@@ -100,7 +100,7 @@ class StaffAccountsPage:
                                role=role.value)
             return f"Akun {member.username} dibuat."
 
-        await self._change(request, work)
+        flash(request, *await self._change(request, work))
         return RedirectResponse("/console/admin/staff", 303)
 
     async def update(self, request: Request) -> Response:
@@ -110,6 +110,7 @@ class StaffAccountsPage:
         member_id = int(request.path_params["id"])
         asked_role = _role(form) if "role" in form else None
         telegram_id = _telegram_id(form)
+        renewed: list[Staff] = []  # the admin's own account, when its sessions end too
 
         def work(session: Session) -> str:
             member = session.get(Staff, member_id)
@@ -130,8 +131,7 @@ class StaffAccountsPage:
                 member.telegram_user_id = telegram_id
                 changes["telegram_user_id"] = telegram_id
             if form.get("unlock") == "1":
-                member.locked_until = None
-                member.failed_logins = 0
+                staff_accounts.unlock(session, member)
                 changes["unlocked"] = True
             password = str(form.get("password", ""))
             if password:
@@ -140,17 +140,28 @@ class StaffAccountsPage:
                 except ValueError as exc:
                     raise Refused(_staff_error(exc)) from None
                 changes["password_reset"] = True
+            if changes.keys() & {"role", "active", "password_reset"}:
+                # Whoever holds this account's cookies must sign in again, with the new password or role.
+                staff_accounts.end_sessions(member)
+                changes["sessions_ended"] = True
+                if member.id == staff.id:
+                    renewed.append(member)
             session.flush()
             self.console.audit(session, request, "staff_update", staff.id, member.id, target_type="staff", **changes)
             return f"Akun {member.username} diperbarui."
 
-        await self._change(request, work)
+        text, kind = await self._change(request, work)
+        if renewed:
+            # An admin who reset their own password stays signed in here (only here).
+            start_session(request, renewed[0])
+        flash(request, text, kind)
         return RedirectResponse("/console/admin/staff", 303)
 
-    async def _change(self, request: Request, work: Callable[[Session], str]) -> None:
+    async def _change(self, request: Request, work: Callable[[Session], str]) -> tuple[str, str]:
+        """Run `work`; (message, kind) for the flash."""
         try:
-            flash(request, await self.console.db(work), "ok")
+            return await self.console.db(work), "ok"
         except Refused as exc:
-            flash(request, str(exc), "error")
+            return str(exc), "error"
         except IntegrityError:  # e.g. a Telegram user id another account already uses
-            flash(request, "Perubahan ditolak: nama pengguna atau Telegram user id sudah dipakai akun lain.", "error")
+            return "Perubahan ditolak: nama pengguna atau Telegram user id sudah dipakai akun lain.", "error"

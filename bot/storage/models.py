@@ -272,6 +272,26 @@ class Staff(Base):
     locked_until: Mapped[datetime | None]
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Signed into every session cookie; raising it ends all of this account's sessions (sign-out,
+    # password reset, role change, deactivation), on every replica at once.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """A failed console sign-in, counted per source address and per account (bot.hotline.staff)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_source", "source", "at"),
+        Index("ix_login_failures_staff", "staff_id", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(CleanString(64))
+    # None when the username does not exist: such guesses still count against their source.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
 
 
 class Escalation(Base):
