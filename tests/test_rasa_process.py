@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,7 @@ class ManagedBot:
 
 
 @pytest.fixture
-def managed_bot(tmp_path: Path) -> Iterator[type[ManagedBot]]:
+def managed_bot(tmp_path: Path) -> Iterator[Callable[[str], ManagedBot]]:
     started: list[ManagedBot] = []
 
     def start(command: str) -> ManagedBot:
@@ -90,13 +90,13 @@ def managed_bot(tmp_path: Path) -> Iterator[type[ManagedBot]]:
         started.append(bot)
         return bot
 
-    yield start  # type: ignore[misc]
+    yield start
     for bot in started:
         bot.stop()
 
 
 @pytest.mark.parametrize("command", ["chat", "serve"])
-def test_sigterm_while_rasa_is_loading_stops_the_rasa_server_too(managed_bot: type[ManagedBot], command: str) -> None:
+def test_sigterm_while_rasa_is_loading_stops_the_rasa_server_too(managed_bot: Callable[[str], ManagedBot], command: str) -> None:
     bot = managed_bot(command)
     bot.rasa_started()
     time.sleep(1)  # well inside the model's loading time (tens of seconds)
@@ -107,7 +107,7 @@ def test_sigterm_while_rasa_is_loading_stops_the_rasa_server_too(managed_bot: ty
 
 
 @pytest.mark.parametrize("command", ["chat", "serve"])
-def test_a_killed_bot_takes_its_rasa_server_with_it(managed_bot: type[ManagedBot], command: str) -> None:
+def test_a_killed_bot_takes_its_rasa_server_with_it(managed_bot: Callable[[str], ManagedBot], command: str) -> None:
     bot = managed_bot(command)
     bot.rasa_started()
     time.sleep(1)
