@@ -133,20 +133,14 @@ def authenticate(
         _verify(_dummy_hash(), password)
         _record_failure(session, now, source, staff)
         return LoginResult(staff, "unknown_user" if staff is None else "inactive")
-    if (
-        _failures(session, since, source=source, staff=staff) >= hotline.max_failed_logins
-        or _failures(session, since, staff=staff) >= hotline.max_failed_logins * ACCOUNT_LIMIT_FACTOR
-    ):
+    if _locked_for(session, since, source, staff, hotline):
         # A correct password does not unlock early: the lockout exists to stop guessing.
         _verify(_dummy_hash(), password)
         return LoginResult(staff, "locked")
     if not _verify(staff.password_hash, password):
         _record_failure(session, now, source, staff)
         staff.failed_logins += 1
-        if (
-            _failures(session, since, source=source, staff=staff) >= hotline.max_failed_logins
-            or _failures(session, since, staff=staff) >= hotline.max_failed_logins * ACCOUNT_LIMIT_FACTOR
-        ):
+        if _locked_for(session, since, source, staff, hotline):
             staff.locked_until = now + timedelta(minutes=hotline.lockout_minutes)
             staff.failed_logins = 0
             log.warning("staff.locked staff=%s source=%s minutes=%s", staff.id, source, hotline.lockout_minutes)
@@ -175,6 +169,14 @@ def unlock(session: Session, staff: Staff) -> None:
 def end_sessions(staff: Staff) -> None:
     """Every session this account holds ends at its next request (bot.console checks the epoch)."""
     staff.session_epoch = (staff.session_epoch or 0) + 1
+
+
+def _locked_for(session: Session, since: datetime, source: str, staff: Staff, hotline: HotlineSettings) -> bool:
+    """This source failed too often against this account, or every source together did."""
+    return (
+        _failures(session, since, source=source, staff=staff) >= hotline.max_failed_logins
+        or _failures(session, since, staff=staff) >= hotline.max_failed_logins * ACCOUNT_LIMIT_FACTOR
+    )
 
 
 def _failures(session: Session, since: datetime, *, source: str | None = None, staff: Staff | None = None) -> int:
