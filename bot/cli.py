@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,40 @@ log = logging.getLogger("bot")
 
 class UsageError(Exception):
     """Bad input on the command line; exit 2 with this one sentence."""
+
+
+class Terminated(Exception):
+    """SIGTERM stopped the command after its clean-up ran; exit 143 as the signal would."""
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run(main), where SIGTERM cancels `main` so its finally blocks run.
+
+    Without this SIGTERM ends the process on the spot, and the managed Rasa server (still loading,
+    perhaps) would be left to the kernel's parent-death signal instead of a clean stop.
+    """
+
+    async def guarded() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        stopped: list[bool] = []
+
+        def on_sigterm() -> None:
+            stopped.append(True)
+            task.cancel()
+
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        try:
+            await main
+        except asyncio.CancelledError:
+            if stopped:
+                raise Terminated() from None
+            raise
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    asyncio.run(guarded())
 
 
 def _settings() -> Settings:
@@ -128,7 +165,7 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    asyncio.run(_triage(sys.stdin.readlines(), sys.stdout))
+    _run(_triage(sys.stdin.readlines(), sys.stdout))
     return 0
 
 
@@ -145,9 +182,8 @@ async def _chat(user: str) -> None:
         print(f"NLU: {app.understander.status}. Ketik pesan; angka memilih tombol; Ctrl-D untuk keluar.\n"
               "Type a message; a number picks a button; Ctrl-D to quit.", flush=True)
         app.start_background()
-        loop = asyncio.get_running_loop()
         while True:
-            line = await loop.run_in_executor(None, _read_line)
+            line = await _next_line()
             if line is None:
                 break
             inbound = Inbound(channel=CHANNEL, chat_id=user, message_id=uuid.uuid4().hex, text=line)
@@ -160,15 +196,47 @@ async def _chat(user: str) -> None:
         await app.aclose()
 
 
+async def _next_line() -> str | None:
+    """The next line typed, read in a daemon thread: a stop signal must not wait for Enter to be pressed."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(value: str | None) -> None:
+        if not line.done():
+            line.set_result(value)
+
+    def read() -> None:
+        value = _read_line()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the chat has ended
+            loop.call_soon_threadsafe(deliver, value)
+
+    threading.Thread(target=read, name="chat-input", daemon=True).start()
+    return await line
+
+
 def _read_line() -> str | None:
+    if not sys.stdin.isatty():
+        return _read_piped_line(sys.stdin.fileno())
     try:
-        return input("you> " if sys.stdin.isatty() else "")
+        return input("you> ")
     except EOFError:
         return None
 
 
+def _read_piped_line(fd: int) -> str | None:
+    """One line from a pipe through os.read: a daemon thread waiting in sys.stdin.readline() holds
+    stdin's lock, and the interpreter aborts its shutdown (after a stop signal) on that lock."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", errors="replace").rstrip("\r\n") if data else None
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
-    asyncio.run(_chat(args.user))
+    _run(_chat(args.user))
     return 0
 
 
@@ -340,3 +408,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 128 + signal.SIGTERM

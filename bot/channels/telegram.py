@@ -325,7 +325,8 @@ class TelegramChannel:
             return PlainTextResponse("forbidden", status_code=403)
         try:
             data = json.loads(await request.body())
-        except ValueError as exc:
+        # Nesting deeper than the decoder's recursion limit is no update either (RecursionError).
+        except (ValueError, RecursionError) as exc:
             log.warning("webhook.telegram.malformed client=%s error=%s", client, exc)
             return PlainTextResponse("malformed JSON", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

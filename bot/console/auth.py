@@ -45,7 +45,9 @@ async def checked_form(request: Request) -> FormData:
 def start_session(request: Request, staff: Staff) -> None:
     """A fresh session on login (never reuse the anonymous one: session fixation)."""
     request.session.clear()
-    request.session.update({"sid": staff.id, "at": int(time.time()), "csrf": secrets.token_urlsafe(32)})
+    request.session.update({
+        "sid": staff.id, "ep": staff.session_epoch, "at": int(time.time()), "csrf": secrets.token_urlsafe(32),
+    })
 
 
 def session_staff_id(request: Request, max_hours: float) -> int:
@@ -57,6 +59,11 @@ def session_staff_id(request: Request, max_hours: float) -> int:
         request.session.clear()
         raise LoginRequired()
     return staff_id
+
+
+def session_is_current(request: Request, staff: Staff) -> bool:
+    """False once the account's sessions were ended after this one began (bot.hotline.staff.end_sessions)."""
+    return request.session.get("ep") == staff.session_epoch
 
 
 def flash(request: Request, text: str, kind: str = "info") -> None:

@@ -15,7 +15,14 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from bot.app import App
-from bot.console.auth import LoginRequired, client_ip, csrf_token, pop_flashes, session_staff_id
+from bot.console.auth import (
+    LoginRequired,
+    client_ip,
+    csrf_token,
+    pop_flashes,
+    session_is_current,
+    session_staff_id,
+)
 from bot.hotline import audit, labels
 from bot.hotline import staff as staff_accounts
 from bot.storage.db import transaction
@@ -92,10 +99,10 @@ class Console:
         return await asyncio.to_thread(run)
 
     async def current(self, request: Request) -> Staff:
-        """The signed-in, still active staff member, or LoginRequired."""
+        """The signed-in, still active staff member whose session was not ended, or LoginRequired."""
         staff_id = session_staff_id(request, self.settings.hotline.session_hours)
         staff = await self.db(lambda s: s.get(Staff, staff_id))
-        if staff is None or not staff.active:
+        if staff is None or not staff.active or not session_is_current(request, staff):
             request.session.clear()
             raise LoginRequired()
         return staff

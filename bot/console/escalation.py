@@ -31,6 +31,18 @@ REPLY_SENT = {
     "held": "Balasan disimpan tetapi DITAHAN: di luar jendela 24 jam WhatsApp dan tidak ada template.",
 }
 Action = Callable[[Session, Staff, Any], str | None]
+# Escalations whose reading this session has audited, newest last; a long shift stays under the cap.
+READ_KEY = "read"
+READ_KEEP = 100
+
+
+def read_in_session(request: Request) -> list[int]:
+    return [i for i in request.session.get(READ_KEY, []) if isinstance(i, int)]
+
+
+def mark_read(request: Request, escalation_id: int) -> None:
+    read = [i for i in read_in_session(request) if i != escalation_id]
+    request.session[READ_KEY] = [*read, escalation_id][-READ_KEEP:]
 
 
 class EscalationPage:
@@ -75,6 +87,7 @@ class EscalationPage:
             }
 
         data = await console.db(work)
+        mark_read(request, escalation_id)
         escalation = data["view"].escalation
         data["can_act"] = escalation.status is not EscalationStatus.CLOSED and (
             escalation.claimed_by == staff.id or staff_accounts.can_supervise(staff)
@@ -82,9 +95,10 @@ class EscalationPage:
         return console.render(request, "escalation.html", staff, **data)
 
     async def messages_json(self, request: Request) -> Response:
-        """New transcript lines for an open escalation page (part of the audited view)."""
-        await self.console.current(request)
+        """New transcript lines for an open escalation page; a session's first read of one is audited."""
+        staff = await self.console.current(request)
         escalation_id = int(request.path_params["id"])
+        first_read = escalation_id not in read_in_session(request)
         try:
             after = int(request.query_params.get("after", "0"))
         except ValueError:
@@ -96,13 +110,19 @@ class EscalationPage:
             except LookupError:
                 raise HTTPException(404, "Eskalasi tidak ditemukan.") from None
             lines = queries.transcript(session, escalation.contact_id, after_id=after)
+            if first_read:
+                # Read without the page (which audits every view): the transcript is personal data all the same.
+                self.console.audit(session, request, "view", staff.id, escalation_id, via="api")
             return {
                 "lines": [line.as_json() for line in lines],
                 "status": escalation.status.value,
                 "claimed_by": escalation.claimer.username if escalation.claimer else None,
             }
 
-        return JSONResponse(await self.console.db(work), headers={"Cache-Control": "no-store"})
+        body = await self.console.db(work)
+        if first_read:
+            mark_read(request, escalation_id)
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     # ------------------------------------------------------------ actions
     async def _action(self, request: Request, action: str, work: Action) -> Response:

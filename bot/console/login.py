@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from bot.console.auth import checked_form, client_ip, start_session
 from bot.console.common import Console
 from bot.hotline import staff as staff_accounts
+from bot.storage.models import Staff
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class LoginPages:
         hotline = console.settings.hotline
 
         def work(session: Session) -> staff_accounts.LoginResult:
-            result = staff_accounts.authenticate(session, username, password, now, hotline)
+            result = staff_accounts.authenticate(session, username, password, now, hotline, client_ip(request))
             if result.reason == "ok":
                 console.audit(session, request, "login", result.staff.id if result.staff else None, target_type=None)
             else:
@@ -83,6 +84,14 @@ class LoginPages:
         await checked_form(request)
         staff_id = request.session.get("sid")
         if isinstance(staff_id, int):
-            await self.console.db(lambda s: self.console.audit(s, request, "logout", staff_id, target_type=None))
+
+            def work(session: Session) -> None:
+                staff = session.get(Staff, staff_id)
+                if staff is not None:
+                    # A copy of this cookie (another tab, a stolen one) must not outlive the sign-out.
+                    staff_accounts.end_sessions(staff)
+                self.console.audit(session, request, "logout", staff_id, target_type=None)
+
+            await self.console.db(work)
         request.session.clear()
         return RedirectResponse("/console/login", 303)

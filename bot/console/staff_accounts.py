@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.console.auth import ADMIN, checked_form, flash, require
+from bot.console.auth import ADMIN, checked_form, flash, require, start_session
 from bot.console.common import Console
 from bot.hotline import staff as staff_accounts
 from bot.storage.models import Staff, StaffRole
@@ -38,9 +38,28 @@ def _staff_error(exc: ValueError) -> str:
     return "Data akun tidak valid."
 
 
+# The column is a BIGINT; Telegram's ids (users and groups) stay far below this.
+MAX_TELEGRAM_ID = 2**63 - 1
+
+
+def _role(form: Any) -> StaffRole:
+    """The role the form names; anything else is a bad request (a hand-made form), never a 500."""
+    value = str(form.get("role", ""))
+    try:
+        return StaffRole(value)
+    except ValueError:
+        raise HTTPException(
+            400, f"Peran tidak dikenal: {value[:32]!r}. Pilih {', '.join(r.value for r in StaffRole)}."
+        ) from None
+
+
 def _telegram_id(form: Any) -> int | None:
     telegram = str(form.get("telegram_user_id", "")).strip()
-    return int(telegram) if telegram.lstrip("-").isdigit() else None
+    if not telegram:
+        return None
+    if not telegram.lstrip("-").isdigit() or abs(int(telegram)) > MAX_TELEGRAM_ID:
+        raise HTTPException(400, "Telegram user id harus berupa angka id Telegram (mis. 123456789), atau kosong.")
+    return int(telegram)
 
 
 class StaffAccountsPage:
@@ -67,13 +86,13 @@ class StaffAccountsPage:
         staff = await self.console.current(request)
         require(staff, ADMIN, ADMIN_ONLY)
         form = await checked_form(request)
+        role, telegram_id = _role(form), _telegram_id(form)
 
         def work(session: Session) -> str:
             try:
-                role = StaffRole(str(form.get("role", "")))
                 member = staff_accounts.create_staff(
                     session, str(form.get("username", "")), str(form.get("password", "")), role,
-                    telegram_user_id=_telegram_id(form),
+                    telegram_user_id=telegram_id,
                 )
             except ValueError as exc:
                 raise Refused(_staff_error(exc)) from None
@@ -81,7 +100,7 @@ class StaffAccountsPage:
                                role=role.value)
             return f"Akun {member.username} dibuat."
 
-        await self._change(request, work)
+        flash(request, *await self._change(request, work))
         return RedirectResponse("/console/admin/staff", 303)
 
     async def update(self, request: Request) -> Response:
@@ -89,29 +108,30 @@ class StaffAccountsPage:
         require(staff, ADMIN, ADMIN_ONLY)
         form = await checked_form(request)
         member_id = int(request.path_params["id"])
+        asked_role = _role(form) if "role" in form else None
+        telegram_id = _telegram_id(form)
+        renewed: list[Staff] = []  # the admin's own account, when its sessions end too
 
         def work(session: Session) -> str:
             member = session.get(Staff, member_id)
             if member is None:
                 raise HTTPException(404, "Akun tidak ditemukan.")
             changes: dict[str, Any] = {}
-            role = str(form.get("role", member.role.value))
+            role = asked_role or member.role
             active = form.get("active") == "1"
-            if member.id == staff.id and (role != member.role.value or not active):
+            if member.id == staff.id and (role is not member.role or not active):
                 raise Refused("Anda tidak bisa menurunkan peran atau menonaktifkan akun Anda sendiri.")
-            if role != member.role.value:
-                member.role = StaffRole(role)
-                changes["role"] = role
+            if role is not member.role:
+                member.role = role
+                changes["role"] = role.value
             if active != member.active:
                 member.active = active
                 changes["active"] = active
-            telegram_id = _telegram_id(form)
             if telegram_id != member.telegram_user_id:
                 member.telegram_user_id = telegram_id
                 changes["telegram_user_id"] = telegram_id
             if form.get("unlock") == "1":
-                member.locked_until = None
-                member.failed_logins = 0
+                staff_accounts.unlock(session, member)
                 changes["unlocked"] = True
             password = str(form.get("password", ""))
             if password:
@@ -120,17 +140,28 @@ class StaffAccountsPage:
                 except ValueError as exc:
                     raise Refused(_staff_error(exc)) from None
                 changes["password_reset"] = True
+            if changes.keys() & {"role", "active", "password_reset"}:
+                # Whoever holds this account's cookies must sign in again, with the new password or role.
+                staff_accounts.end_sessions(member)
+                changes["sessions_ended"] = True
+                if member.id == staff.id:
+                    renewed.append(member)
             session.flush()
             self.console.audit(session, request, "staff_update", staff.id, member.id, target_type="staff", **changes)
             return f"Akun {member.username} diperbarui."
 
-        await self._change(request, work)
+        text, kind = await self._change(request, work)
+        if renewed:
+            # An admin who reset their own password stays signed in here (only here).
+            start_session(request, renewed[0])
+        flash(request, text, kind)
         return RedirectResponse("/console/admin/staff", 303)
 
-    async def _change(self, request: Request, work: Callable[[Session], str]) -> None:
+    async def _change(self, request: Request, work: Callable[[Session], str]) -> tuple[str, str]:
+        """Run `work`; (message, kind) for the flash."""
         try:
-            flash(request, await self.console.db(work), "ok")
+            return await self.console.db(work), "ok"
         except Refused as exc:
-            flash(request, str(exc), "error")
+            return str(exc), "error"
         except IntegrityError:  # e.g. a Telegram user id another account already uses
-            flash(request, "Perubahan ditolak: nama pengguna atau Telegram user id sudah dipakai akun lain.", "error")
+            return "Perubahan ditolak: nama pengguna atau Telegram user id sudah dipakai akun lain.", "error"

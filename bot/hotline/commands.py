@@ -250,8 +250,10 @@ def change_case_status(
 ) -> tuple[Case, bool]:
     """Change the status of the report behind an escalation; bot.hotline.cases tells the reporter.
 
-    Returns the case and whether its status changed.
+    Returns the case and whether its status changed. Like a reply or closing, only the escalation's
+    owner or a supervisor may: the reporter is told of every change.
     """
+    _require_owner(escalation, staff)
     case = session.get(Case, escalation.case_id) if escalation.case_id else None
     if case is None:
         raise QueueError("Eskalasi ini tidak punya laporan.")

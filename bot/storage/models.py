@@ -47,6 +47,47 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character removed, in strings nested in lists and dicts too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
+class CleanString(TypeDecorator[str]):
+    """A string column that never receives NUL characters.
+
+    PostgreSQL text cannot hold NUL (SQLite can), and people or probes do send it (a Telegram
+    `\u0000`, a Twilio `%00`): without this the message, urgent or not, fails to store on every
+    redelivery. Every text and JSON column uses these types, so this is the one place that cleans.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return without_nul(value)
+
+
+class CleanText(CleanString):
+    impl = Text
+    cache_ok = True
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON whose strings (keys and values) never hold NUL characters: see CleanString."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return without_nul(value)
+
+
 def _enum(cls: type[enum.Enum]) -> Enum:
     # Stored as the value string with a CHECK constraint: portable across SQLite and PostgreSQL.
     return Enum(
@@ -60,7 +101,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: CleanJSON(), list[Any]: CleanJSON()}
 
 
 class ConversationState(enum.StrEnum):
@@ -138,11 +179,11 @@ class Contact(Base):
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_contacts_channel_external"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(CleanString(16))
+    external_id: Mapped[str] = mapped_column(CleanString(64))
+    display_name: Mapped[str | None] = mapped_column(CleanString(128))
     # None until the person chooses; the bot then remembers it.
-    language: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(CleanString(2))
     # When the person agreed to having a report's personal data stored (UU PDP 27/2022).
     consent_at: Mapped[datetime | None]
     subscribed_at: Mapped[datetime | None]
@@ -161,8 +202,8 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
     state: Mapped[ConversationState] = mapped_column(_enum(ConversationState), default=ConversationState.IDLE)
-    flow: Mapped[str | None] = mapped_column(String(48))
-    step: Mapped[str | None] = mapped_column(String(48))
+    flow: Mapped[str | None] = mapped_column(CleanString(48))
+    step: Mapped[str | None] = mapped_column(CleanString(48))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Buttons last offered, so "2" typed on WhatsApp or local chat means the second button.
     offered: Mapped[list[Any]] = mapped_column(default=list)
@@ -189,19 +230,19 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     direction: Mapped[Direction] = mapped_column(_enum(Direction))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(CleanString(16))
     # Inbound: the channel's id (de-duplication key). Outbound: the provider's id once sent.
-    channel_message_id: Mapped[str | None] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16), default="text")
-    text: Mapped[str | None] = mapped_column(Text)
+    channel_message_id: Mapped[str | None] = mapped_column(CleanString(128))
+    kind: Mapped[str] = mapped_column(CleanString(16), default="text")
+    text: Mapped[str | None] = mapped_column(CleanText())
     media: Mapped[list[Any]] = mapped_column(default=list)
-    intent: Mapped[str | None] = mapped_column(String(48))
+    intent: Mapped[str | None] = mapped_column(CleanString(48))
     confidence: Mapped[float | None] = mapped_column(Float)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    route: Mapped[str | None] = mapped_column(String(96))
+    route: Mapped[str | None] = mapped_column(CleanString(96))
     # "bot", or "staff:<id>" for replies written in the console.
-    author: Mapped[str | None] = mapped_column(String(32))
-    delivery_status: Mapped[str | None] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(CleanString(32))
+    delivery_status: Mapped[str | None] = mapped_column(CleanString(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -217,9 +258,9 @@ class OutboxItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
-    channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(CleanString(16))
+    chat_id: Mapped[str] = mapped_column(CleanString(64))
+    text: Mapped[str] = mapped_column(CleanText())
     buttons: Mapped[list[Any]] = mapped_column(default=list)
     # Channel-specific extras (e.g. a Telegram reply_to, a Twilio content template).
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -233,8 +274,8 @@ class OutboxItem(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the last request to the channel began: per-chat spacing is measured from it, in every process.
     attempted_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(CleanText())
+    provider_message_id: Mapped[str | None] = mapped_column(CleanString(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
@@ -243,14 +284,34 @@ class Staff(Base):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(CleanString(255))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole), default=StaffRole.AGENT)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Signed into every session cookie; raising it ends all of this account's sessions (sign-out,
+    # password reset, role change, deactivation), on every replica at once.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """A failed console sign-in, counted per source address and per account (bot.hotline.staff)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_source", "source", "at"),
+        Index("ix_login_failures_staff", "staff_id", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(CleanString(64))
+    # None when the username does not exist: such guesses still count against their source.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
 
 
 class Escalation(Base):
@@ -268,7 +329,7 @@ class Escalation(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     priority: Mapped[Priority] = mapped_column(_enum(Priority))
     status: Mapped[EscalationStatus] = mapped_column(_enum(EscalationStatus), default=EscalationStatus.OPEN)
-    reason: Mapped[str] = mapped_column(String(128))  # e.g. safety:confinement, request_human, case
+    reason: Mapped[str] = mapped_column(CleanString(128))  # e.g. safety:confinement, request_human, case
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -276,7 +337,7 @@ class Escalation(Base):
     first_staff_reply_at: Mapped[datetime | None]
     last_staff_reply_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(48))
+    outcome: Mapped[str | None] = mapped_column(CleanString(48))
     alert_level: Mapped[int] = mapped_column(default=0)  # 0 none, 1 team re-alerted, 2 supervisors alerted
     reply_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_group_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -293,7 +354,7 @@ class EscalationNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -306,11 +367,11 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    action: Mapped[str] = mapped_column(String(48))
-    target_type: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(CleanString(48))
+    target_type: Mapped[str | None] = mapped_column(CleanString(32))
     target_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    ip: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(CleanString(64))
 
 
 class Case(Base):
@@ -327,7 +388,7 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(24), unique=True)  # KB-2026-000123
+    number: Mapped[str] = mapped_column(CleanString(24), unique=True)  # KB-2026-000123
     kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind))
     # The reporter's channel identity: only they may see the status. Kept even for anonymous
     # reports (then the report holds no name or phone of the reporter).
@@ -437,11 +498,11 @@ class Agency(Base):
     __tablename__ = "agencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    normalized_name: Mapped[str] = mapped_column(String(200), index=True)
-    licence_number: Mapped[str | None] = mapped_column(String(100))
-    address: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(CleanString(200))
+    normalized_name: Mapped[str] = mapped_column(CleanString(200), index=True)
+    licence_number: Mapped[str | None] = mapped_column(CleanString(100))
+    address: Mapped[str | None] = mapped_column(CleanText())
     status: Mapped[AgencyStatus] = mapped_column(_enum(AgencyStatus))
-    source: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(CleanText())
     updated_on: Mapped[date | None] = mapped_column(Date)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,33 @@ def managed_token(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# Runs first in the child, then becomes Rasa: asks the kernel to SIGKILL it when the bot dies (Linux
+# prctl PR_SET_PDEATHSIG, which execve keeps), so even a kill -9 of the bot takes Rasa along. A fresh
+# single-threaded interpreter does it, not a preexec_fn, which is unsafe in a process with threads.
+DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit('teman-migran: the bot exited before its Rasa server started')\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """`argv` run so that it cannot outlive this process (Linux; elsewhere only stop() ends it)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-c", DIE_WITH_PARENT, str(os.getpid()), *argv]
+
+
 class ManagedRasa:
-    """Starts `rasa run --enable-api` on 127.0.0.1 with a random token, and stops it on exit."""
+    """Starts `rasa run --enable-api` on 127.0.0.1 with a random token, and stops it on exit.
+
+    The server never outlives the bot: stop() ends its process group on a normal exit or a stop
+    signal (also while it is still loading), and the kernel kills it when the bot dies any other way.
+    The parent-death signal belongs to the thread that started the server, so start it from the
+    thread that runs the event loop for the whole process (as `serve`, `chat` and `triage` do).
+    """
 
     def __init__(self, settings: NluSettings, var_dir: Path) -> None:
         self.settings = settings
@@ -153,8 +179,8 @@ class ManagedRasa:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
         with open(self.log_path, "ab") as logfile:
             self._proc = subprocess.Popen(
-                [str(rasa), "run", "--enable-api", "--auth-token", self.token,
-                 "-i", "127.0.0.1", "-p", str(self.port), "-m", str(model)],
+                dying_with_parent([str(rasa), "run", "--enable-api", "--auth-token", self.token,
+                                   "-i", "127.0.0.1", "-p", str(self.port), "-m", str(model)]),
                 cwd=self.settings.project_dir,
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
@@ -170,7 +196,13 @@ class ManagedRasa:
             log.info("nlu.managed.reuse port=%s", self.port)
             return
         self.start()
-        await self.wait_ready(client)
+        try:
+            await self.wait_ready(client)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            # The bot is stopping while Rasa still loads: take it along. (A slow load that timed out
+            # keeps running instead: the bot runs degraded and picks Rasa up once it answers.)
+            self.stop()
+            raise
 
     async def wait_ready(self, client: RasaClient) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s

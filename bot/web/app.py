@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.outbox import health
@@ -20,6 +22,29 @@ log = logging.getLogger(__name__)
 
 # Feature modules (channels, console) contribute routes and start/stop hooks here.
 RouteFactory = Callable[[App], list[BaseRoute]]
+
+
+# A year, subdomains included: browsers then never try plain HTTP for the console (cookies, passwords).
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+class StrictTransportSecurity:
+    """Strict-Transport-Security on every response; added outside development, which runs on plain http."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_hsts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"strict-transport-security", HSTS)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_hsts)
 
 
 async def healthz(request: Request) -> Response:
@@ -78,6 +103,7 @@ def create_web_app(app: App, extra_routes: list[BaseRoute] | None = None, *, sta
         Route("/readyz", make_readyz(app)),
         *(extra_routes or []),
     ]
-    web = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [] if app.settings.is_development else [Middleware(StrictTransportSecurity)]
+    web = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     web.state.app = app
     return web

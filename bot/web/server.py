@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
@@ -31,8 +32,22 @@ def build_web(app: App) -> Starlette:
     return create_web_app(app, [*webhook_routes(channels), *feature_routes(app)])
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, except that a stop signal during start-up ends the start-up at once.
+
+    Start-up waits for the managed Rasa server to load its model (a minute or more); uvicorn would
+    finish starting before it stops. Raising here cancels the start-up, which stops Rasa with it.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.started:
+            log.warning("serve.stopped_during_startup signal=%s: the start-up is cancelled", sig)
+            raise SystemExit(128 + sig)
+        super().handle_exit(sig, frame)
+
+
 def serve(settings: Settings) -> None:
     app = build_app(settings)
     web = build_web(app)
     log.info("serve.start port=%s console=http://127.0.0.1:%s/console/", settings.port, settings.port)
-    uvicorn.run(web, host="0.0.0.0", port=settings.port, log_level="info", proxy_headers=True)
+    Server(uvicorn.Config(web, host="0.0.0.0", port=settings.port, log_level="info", proxy_headers=True)).run()

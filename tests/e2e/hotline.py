@@ -71,10 +71,10 @@ class Hotline:
         with transaction(self.app.sessions) as session:
             return create_staff(session, username, PASSWORD, role, **kwargs).id
 
-    def browser(self) -> TestClient:
-        """A staff member's browser on the console (HTTPS, so the Secure cookie is kept)."""
+    def browser(self, address: str = "testclient") -> TestClient:
+        """A staff member's browser on the console (HTTPS, so the Secure cookie is kept), from `address`."""
         web = create_web_app(self.app, feature_routes(self.app), start_background=False)
-        client = TestClient(web, base_url="https://testserver", follow_redirects=False)
+        client = TestClient(web, base_url="https://testserver", follow_redirects=False, client=(address, 50000))
         self.clients.append(client)
         return client
 
