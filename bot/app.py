@@ -137,7 +137,10 @@ def build_app(
     services = Services(settings=settings, library=library, texts=texts, clock=clock)
     managed: ManagedRasa | None = None
     if settings.nlu.mode == "remote" and settings.nlu.url:
-        rasa: RasaClient | None = RasaClient(settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s)
+        # Several NLU_URLs: the client spreads parses over them and fails over (bot/understanding/rasa.py).
+        rasa: RasaClient | None = RasaClient(
+            settings.nlu.urls or settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s
+        )
     elif manage_nlu:
         managed = ManagedRasa(settings.nlu, settings.var_dir)
         rasa = RasaClient(managed.url, managed.token, settings.nlu.request_timeout_s)

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.app import App
 from bot.storage.models import OutboxItem, OutboxStatus
+from bot.web.metrics import metrics_route
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_web_app(app: App, extra_routes: list[BaseRoute] | None = None, *, sta
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", make_readyz(app)),
+        metrics_route(app),
         *(extra_routes or []),
     ]
     web = Starlette(routes=routes, lifespan=lifespan)
