@@ -148,9 +148,9 @@ def build_app(
         rasa = None
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
     worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
-    metrics = Metrics()
-    metrics.watch(StateCollector(sessions, lambda: understander.status))
     replica = replica_id()
+    metrics = Metrics(replica)
+    metrics.watch(StateCollector(sessions, lambda: understander.status))
     dispatcher = Dispatcher(
         services, sessions, understander, resolve_handler, on_committed=worker.wake, observer=metrics
     )

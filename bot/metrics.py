@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -27,8 +27,10 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 
 class Metrics:
     """What the features report to (Dispatcher, JobScheduler), and the registry /metrics renders."""
 
-    def __init__(self) -> None:
+    def __init__(self, replica: str = "") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # Which process answered this scrape (its name in job_runs and leases).
+        Info("teman_replica", "This bot process.", registry=self.registry).info({"replica": replica})
         self.messages_received = Counter(
             "teman_messages_received", "Messages that reached dispatch, per channel.", ["channel"],
             registry=self.registry,
