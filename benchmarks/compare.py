@@ -7,6 +7,7 @@ at once (throughput). Every message comes from a new chat. Exits 1 when the bot'
 below 0.8x Rasa's, its p95 above 1.5x Rasa's, or its resident memory above 200 MB.
 
 BENCH_RASA_URL / BENCH_RASA_TOKEN use a Rasa server already running instead of starting one.
+BENCH_PYSPY=/path/to/py-spy samples the bot while it is measured (`bot.folded` in BENCH_PROFILE_DIR).
 """
 
 from __future__ import annotations

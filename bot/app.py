@@ -139,7 +139,8 @@ def build_app(
     if settings.nlu.mode == "remote" and settings.nlu.url:
         # Several NLU_URLs: the client spreads parses over them and fails over (bot/understanding/rasa.py).
         rasa: RasaClient | None = RasaClient(
-            settings.nlu.urls or settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s
+            settings.nlu.urls or settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s,
+            retry_after_s=settings.nlu.recheck_interval_s,
         )
     elif manage_nlu:
         managed = ManagedRasa(settings.nlu, settings.var_dir)
