@@ -218,6 +218,9 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
+    # Set instead of message_id when both are new: one flush inserts the transcript line and the row.
+    message: Mapped[Message | None] = relationship()
+
 
 class Staff(Base):
     __tablename__ = "staff"
