@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from bot.hotline.sla import JOB_NAME as SLA_JOB
 from bot.jobs.reminders import JOB_NAME as REMINDERS_JOB
 from bot.storage.db import create_db_engine, migrate
-from bot.storage.models import Contact, Direction, JobRun, Message, OutboxItem, OutboxStatus
+from bot.storage.models import Contact, Direction, JobRun, Lease, Message, OutboxItem, OutboxStatus
+from tests.conftest import make_settings
 from tests.fakes import shapes
-from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, closed_nlu
+from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import BotProcess, config_file, postgres_schema
 from tests.support import until
@@ -223,3 +224,41 @@ def _rows(engine: Engine, query: object) -> list:
         result = session.execute(query)  # type: ignore[call-overload]
         rows = result.all()
     return [row[0] if len(row) == 1 else tuple(row) for row in rows]
+
+
+async def test_only_one_replica_polls_telegram_and_another_takes_over_when_it_stops(
+    tmp_path: Path, pg_url: str
+) -> None:
+    async with FakeTelegram() as telegram:
+        env = channel_env(telegram=telegram, public_url=None)  # no PUBLIC_URL: polling
+        settings = tuned(make_settings(tmp_path, pg_url, **closed_nlu(), **env))
+        assert settings.telegram.mode == "polling"
+        async with serve_bot(settings, telegram=telegram) as first:
+            second = serve_bot(settings, telegram=telegram)
+            await second.__aenter__()
+            try:
+                await telegram.wait_for("deleteWebhook", 1)  # a poller starts by removing the webhook
+                assert await until(lambda: _lease_holders(pg_url)) == [first.app.replica]
+                telegram.push_update(shapes.message("/start"))
+                await telegram.wait_for("sendMessage", 1)
+                # Telegram refuses a second poller of one token (409 Conflict); here only one ever started.
+                assert len(telegram.ok_calls("deleteWebhook")) == 1
+                assert len(telegram.sent()) == 1
+            except BaseException:
+                await second.__aexit__(None, None, None)
+                raise
+        # The first replica stopped and gave the lease back: the second polls now.
+        try:
+            await telegram.wait_for("deleteWebhook", 2, timeout=20)
+            telegram.push_update(shapes.message("/menu"))
+            await telegram.wait_for("sendMessage", 2)
+        finally:
+            await second.__aexit__(None, None, None)
+
+
+def _lease_holders(url: str) -> list[str]:
+    engine = create_db_engine(url)
+    try:
+        return [str(holder) for holder in _rows(engine, select(Lease.holder))]
+    finally:
+        engine.dispose()
