@@ -27,7 +27,9 @@ from bot.hotline import referrals, sla, staff_group
 from bot.hotline.staff_group import StaffGroup
 from bot.jobs import reminders, retention, tips
 from bot.jobs.scheduler import JobScheduler
+from bot.metrics import Metrics, StateCollector
 from bot.outbox.sender import ChannelSender, OutboxWorker, WindowOpen
+from bot.storage.coordination import replica_id
 from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory
 from bot.storage.models import utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient
@@ -53,6 +55,9 @@ class App:
     scheduler: JobScheduler
     # Can free text reach this contact now? Each channel's rule (bot/channels/base.py).
     window_open: WindowOpen
+    # GET /metrics (bot/metrics.py); this process's name in job runs and leases.
+    metrics: Metrics = field(default_factory=Metrics)
+    replica: str = field(default_factory=replica_id)
     # Telegram staff group (bot/hotline/staff_group.py), when telegram.staff_group_id is configured:
     # the Telegram adapter hands updates from that chat to staff_group_handler instead of dispatch.
     staff_group: StaffGroup | None = None
@@ -132,7 +137,11 @@ def build_app(
     services = Services(settings=settings, library=library, texts=texts, clock=clock)
     managed: ManagedRasa | None = None
     if settings.nlu.mode == "remote" and settings.nlu.url:
-        rasa: RasaClient | None = RasaClient(settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s)
+        # Several NLU_URLs: the client spreads parses over them and fails over (bot/understanding/rasa.py).
+        rasa: RasaClient | None = RasaClient(
+            settings.nlu.urls or settings.nlu.url, settings.nlu.token, settings.nlu.request_timeout_s,
+            retry_after_s=settings.nlu.recheck_interval_s,
+        )
     elif manage_nlu:
         managed = ManagedRasa(settings.nlu, settings.var_dir)
         rasa = RasaClient(managed.url, managed.token, settings.nlu.request_timeout_s)
@@ -140,7 +149,12 @@ def build_app(
         rasa = None
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
     worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
-    dispatcher = Dispatcher(services, sessions, understander, resolve_handler, on_committed=worker.wake)
+    replica = replica_id()
+    metrics = Metrics(replica)
+    metrics.watch(StateCollector(sessions, lambda: understander.status))
+    dispatcher = Dispatcher(
+        services, sessions, understander, resolve_handler, on_committed=worker.wake, observer=metrics
+    )
     # Every channel's rule, configured or not: a WhatsApp contact is bound by WhatsApp's window
     # even in a process without Twilio credentials (the terminal chat).
     window_open = ReplyWindows(
@@ -148,7 +162,8 @@ def build_app(
     )
     group = staff_group.connect(settings, texts, sessions, clock, worker.wake, window_open)  # when configured
     # Job names are stored with their schedules (apscheduler_jobs): keep them when refactoring.
-    scheduler = JobScheduler(engine)
+    # Each run is claimed in job_runs first, so with several replicas a period runs once.
+    scheduler = JobScheduler(engine, sessions, replica, on_run=metrics.job_ran)
     scheduler.every(
         sla.JOB_NAME, settings.hotline.sla_sweep_seconds,
         functools.partial(sla.run_sweep, sessions, clock, settings.hotline, group), wake=worker.wake,
@@ -174,7 +189,7 @@ def build_app(
     )
     return App(
         settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,
-        scheduler=scheduler, window_open=window_open, staff_group=group,
+        scheduler=scheduler, window_open=window_open, metrics=metrics, replica=replica, staff_group=group,
         staff_group_handler=group.handle if group is not None else None,
     )
 
@@ -190,7 +205,8 @@ def connect_channels(app: App) -> list[Channel]:
     channels: list[Channel] = []
     if settings.telegram.token:
         bot = TelegramChannel(
-            settings, app.dispatcher.dispatch, app.sessions, clock, staff_group=app.staff_group_handler
+            settings, app.dispatcher.dispatch, app.sessions, clock, staff_group=app.staff_group_handler,
+            replica=app.replica,
         )
         app.background.append(bot.run)
         channels.append(bot)

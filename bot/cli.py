@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.hotline import staff as staff_accounts
 from bot.hotline import stats
@@ -71,11 +72,9 @@ def _settings() -> Settings:
 
 
 def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", default).upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=stream or sys.stderr,
-    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logs.formatter(os.environ.get("LOG_FORMAT")))  # LOG_FORMAT=json: one object a line
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", default).upper(), handlers=[handler])
     # httpx logs every request at INFO; that is noise next to our own structured lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

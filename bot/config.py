@@ -33,7 +33,7 @@ class Contact:
 @dataclass(frozen=True)
 class NluSettings:
     mode: str  # managed | remote
-    url: str | None
+    url: str | None  # the first of `urls`
     token: str | None
     managed_port: int
     startup_timeout_s: float
@@ -42,6 +42,9 @@ class NluSettings:
     clarify_limit: int
     recheck_interval_s: float
     project_dir: Path
+    # NLU_URL may name several Rasa servers, comma-separated: the bot spreads messages over them and
+    # fails over when one does not answer.
+    urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / "var"
     job_offer: JobOfferSettings = field(default_factory=JobOfferSettings)
     referrals: ReferralSettings = field(default_factory=ReferralSettings)
+    # GET /metrics answers loopback addresses, and others only with this bearer token (when set).
+    metrics_token: str | None = None
 
     @property
     def is_development(self) -> bool:
@@ -320,7 +325,11 @@ def load_settings(
         secret_key = DEV_SECRET
 
     nlu = root.section("nlu")
-    nlu_url = _env(environ, "NLU_URL")
+    nlu_urls = tuple(u.strip().rstrip("/") for u in (_env(environ, "NLU_URL") or "").split(",") if u.strip())
+    for url in nlu_urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"environment variable NLU_URL must be http(s) URLs separated by commas, got {url!r}.")
+    nlu_url = nlu_urls[0] if nlu_urls else None
     nlu_mode = "remote" if nlu_url else nlu.choice("mode", "managed", ("managed", "remote"))
     if nlu_mode == "remote" and not nlu_url:
         raise ConfigError("config key 'nlu.mode' is remote but the environment variable NLU_URL is not set.")
@@ -366,7 +375,8 @@ def load_settings(
         var_dir=var_dir,
         nlu=NluSettings(
             mode=nlu_mode or "managed",
-            url=nlu_url.rstrip("/") if nlu_url else None,
+            url=nlu_url,
+            urls=nlu_urls,
             token=_env(environ, "NLU_TOKEN"),
             managed_port=nlu.number("managed_port", 5005, minimum=1, integer=True),
             startup_timeout_s=nlu.number("startup_timeout_s", 180, minimum=1),
@@ -427,4 +437,5 @@ def load_settings(
         ),
         contacts=_contacts(root.section("contacts")),
         referrals=_referrals(root.section("referrals")),
+        metrics_token=_env(environ, "METRICS_TOKEN"),
     )

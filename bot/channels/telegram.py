@@ -50,6 +50,7 @@ from bot.chat.inbound import Inbound, Media
 from bot.config import Settings, TelegramSettings
 from bot.outbox import delivery
 from bot.outbox.sender import MAX_IN_FLIGHT, Outgoing, PermanentFailure, RetryLater, SendError
+from bot.storage.coordination import replica_id, while_holding
 from bot.storage.models import Contact, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ HASHED_PAYLOAD = "h:"  # a longer payload travels as this prefix + a hash; see p
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 25  # long polling: Telegram answers as soon as an update arrives
 MAX_RETRY_DELAY_S = 300.0
+# Only the replica holding this lease sets the webhook or polls (Telegram allows one poller per token).
+UPDATES_LEASE = "telegram.updates"
 # What handles updates from the staff group chat (bot.hotline.staff_group.StaffGroup.handle).
 StaffGroupHandler = Callable[[Update], Awaitable[None]]
 
@@ -292,8 +295,10 @@ class TelegramChannel:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
         staff_group: StaffGroupHandler | None = None,
+        replica: str | None = None,
     ) -> None:
         self.settings = settings.telegram
+        self.replica = replica or replica_id()
         assert self.settings.token
         self.public_url = settings.public_url
         self.dispatch = dispatch
@@ -429,16 +434,22 @@ class TelegramChannel:
 
     # ------------------------------------------------------------ startup: webhook or polling
     async def run(self) -> None:
-        """Check the token, then register the webhook (PUBLIC_URL) or poll for updates."""
+        """Check the token, then register the webhook (PUBLIC_URL) or poll for updates.
+
+        With several replicas only the one holding the database lease does either; another takes
+        over when it stops or dies. Every replica serves the webhook route.
+        """
         await self._hello()
         if self.settings.mode == "polling":
-            await self.poll()
+            work = self.poll
         elif self.public_url:
-            await self.set_webhook()
+            work = self.set_webhook
         else:
             log.info(
                 "telegram.webhook.external: TELEGRAM_MODE=webhook without PUBLIC_URL; register the webhook yourself"
             )
+            return
+        await while_holding(self.sessions, UPDATES_LEASE, self.replica, work)
 
     async def _hello(self) -> None:
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +47,20 @@ Handler = Callable[[Turn], None]
 ResolveHandler = Callable[[Route], Handler]
 
 
+class DispatchObserver(Protocol):
+    """What dispatch reports (bot.metrics.Metrics)."""
+
+    def received(self, channel: str) -> None: ...
+
+    def understood(self, source: str, seconds: float) -> None: ...
+
+    def dispatched(self, channel: str, seconds: float) -> None: ...
+
+
+class _HandlerFailed(Exception):
+    """A handler raised: the turn is run again in a new transaction with the kind fallback."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -54,12 +69,14 @@ class Dispatcher:
         understander: Understander,
         resolve_handler: ResolveHandler,
         on_committed: Callable[[], None] | None = None,
+        observer: DispatchObserver | None = None,
     ) -> None:
         self.services = services
         self.sessions = sessions
         self.understander = understander
         self.resolve_handler = resolve_handler
         self.on_committed = on_committed
+        self.observer = observer
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def _lock(self, inbound: Inbound) -> asyncio.Lock:
@@ -71,6 +88,15 @@ class Dispatcher:
         return lock
 
     async def dispatch(self, inbound: Inbound) -> DispatchResult:
+        started = time.perf_counter()
+        if self.observer is not None:
+            self.observer.received(inbound.channel)
+        result = await self._dispatch(inbound)
+        if self.observer is not None:
+            self.observer.dispatched(inbound.channel, time.perf_counter() - started)
+        return result
+
+    async def _dispatch(self, inbound: Inbound) -> DispatchResult:
         text = (inbound.text or "").strip()
         if len(text) > MAX_TEXT:
             log.warning("dispatch.text_truncated channel=%s chars=%d", inbound.channel, len(text))
@@ -80,7 +106,10 @@ class Dispatcher:
             understanding = from_button(_asked_intent(payload), text)
         elif text and inbound.kind == "text" and payloads.numbered_choice(text) is None:
             # NLU runs before the transaction opens, so a slow Rasa never holds a database lock.
+            asked = time.perf_counter()
             understanding = await self.understander.understand(text)
+            if self.observer is not None:
+                self.observer.understood(understanding.source, time.perf_counter() - asked)
         else:
             # Media, empty texts and bare numbers ("2" = a button) need no NLU; safety still looks.
             understanding = Understanding(None, 0.0, source="none", safety=safety.check(text))
@@ -105,20 +134,37 @@ class Dispatcher:
     def _run_turn(
         self, inbound: Inbound, text: str, payload: Payload | None, understanding: Understanding
     ) -> DispatchResult:
-        after_commit: list[Callable[[], Any]] = []
-        try:
-            with transaction(self.sessions) as session:
-                result = self._turn_in_transaction(session, inbound, text, payload, understanding, after_commit)
-        except IntegrityError:
-            # Another worker stored the same channel message between our check and insert.
-            log.info("dispatch.duplicate_race channel=%s message=%s", inbound.channel, inbound.message_id)
-            return DispatchResult([], duplicate=True)
+        """One transaction; run again when a handler failed (with the fallback) or a person's first
+        two messages raced to create them (the second run finds them)."""
+        handler_failed = False
+        for attempt in range(3):
+            after_commit: list[Callable[[], Any]] = []
+            try:
+                with transaction(self.sessions) as session:
+                    result = self._turn_in_transaction(
+                        session, inbound, text, payload, understanding, after_commit, handler_failed
+                    )
+                break
+            except _HandlerFailed:
+                handler_failed = True  # the handler's changes are gone; the message is stored next run
+            except IntegrityError:
+                if self._stored_before(inbound):
+                    # A repeated delivery (webhook retries, Twilio/Telegram redelivery): answered before.
+                    log.info("dispatch.duplicate channel=%s message=%s", inbound.channel, inbound.message_id)
+                    return DispatchResult([], duplicate=True)
+                if attempt == 2:
+                    raise
+                # Else the person's first messages raced to create them: the next run finds them.
         for callback in after_commit:
             try:
                 callback()
             except Exception:  # a notification must never undo a stored message
                 log.exception("dispatch.after_commit_failed")
         return result
+
+    def _stored_before(self, inbound: Inbound) -> bool:
+        with self.sessions() as session:
+            return people.is_duplicate(session, inbound)
 
     def _turn_in_transaction(
         self,
@@ -128,14 +174,9 @@ class Dispatcher:
         payload: Payload | None,
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
+        handler_failed: bool = False,
     ) -> DispatchResult:
-        if people.is_duplicate(session, inbound):
-            log.info("dispatch.duplicate channel=%s message=%s", inbound.channel, inbound.message_id)
-            return DispatchResult([], duplicate=True)
-        contact = people.get_or_create_contact(session, inbound)
-        message = people.record_inbound(session, contact, inbound, text or None)
-        conversation = people.get_conversation(session, contact)
-        people.touch(conversation, self.services.clock())
+        contact, conversation, message = people.open_turn(session, inbound, text or None, self.services.clock())
 
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
@@ -167,7 +208,10 @@ class Dispatcher:
             text=text,
             after_commit=after_commit,
         )
-        self._run_handler(turn)
+        if handler_failed:
+            self._fallback(turn)
+        else:
+            self._run_handler(turn)
         conversation.offered = [
             {"label": b.label, "payload": b.payload} for b in (turn.replies[-1].buttons if turn.replies else ())
         ]
@@ -183,25 +227,24 @@ class Dispatcher:
         )
 
     def _run_handler(self, turn: Turn) -> None:
-        savepoint = turn.session.begin_nested()
+        # No savepoint (two more round trips on every message): a failing handler aborts the whole
+        # transaction and _run_turn stores the message again with the fallback (_fallback).
         try:
             self._handle(turn)
-            savepoint.commit()
-        except Exception:
-            # The handler's changes are undone but the inbound message stays stored; if it was
-            # urgent, the escalation path runs again on its own so nobody in danger is lost.
-            savepoint.rollback()
+        except Exception as exc:
             log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, turn.contact.id)
-            turn.replies.clear()
-            turn.after_commit.clear()
-            turn.followed_intent = None
-            if turn.decision.urgent and not turn.decision.escalates:
-                _, turn.decision = decide_followed(
-                    turn.understanding, "emergency", urgent=True, find_answer=self.services.find_answer
-                )
-                self.resolve_handler(turn.decision.route)(turn)
-            else:
-                turn.say(turn.t("handler_failed"))
+            raise _HandlerFailed() from exc
+
+    def _fallback(self, turn: Turn) -> None:
+        """After a handler failed: if the message was urgent, the escalation path runs on its own, so
+        nobody in danger is lost; otherwise a kind reply with the numbers to call."""
+        if turn.decision.urgent and not turn.decision.escalates:
+            _, turn.decision = decide_followed(
+                turn.understanding, "emergency", urgent=True, find_answer=self.services.find_answer
+            )
+            self.resolve_handler(turn.decision.route)(turn)
+        else:
+            turn.say(turn.t("handler_failed"))
 
     def _handle(self, turn: Turn) -> None:
         """Run the decision's handler, and the decisions a handler hands on with Turn.follow."""

@@ -27,10 +27,9 @@ def enqueue(
         delivery_status="queued",
     )
     session.add(message)
-    session.flush()
     item = OutboxItem(
         contact_id=contact.id,
-        message_id=message.id,
+        message=message,  # one flush below inserts both
         channel=contact.channel,
         chat_id=contact.external_id,
         text=reply.text,

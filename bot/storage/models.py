@@ -279,6 +279,9 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
+    # Set instead of message_id when both are new: one flush inserts the transcript line and the row.
+    message: Mapped[Message | None] = relationship()
+
 
 class Staff(Base):
     __tablename__ = "staff"
@@ -506,3 +509,33 @@ class Agency(Base):
     source: Mapped[str | None] = mapped_column(CleanText())
     updated_on: Mapped[date | None] = mapped_column(Date)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """One run of a periodic job, claimed by the replica that runs it (bot/jobs/scheduler.py).
+
+    The unique (job, run_at) is what makes a period run once across replicas: every replica's
+    scheduler sees the same scheduled time in the shared job store, and only one insert wins.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "run_at", name="uq_job_runs_job_run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    run_at: Mapped[datetime]  # the scheduled time of this period
+    replica: Mapped[str] = mapped_column(String(96))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # ok | failed; None while running
+
+
+class Lease(Base):
+    """Work only one replica may do at a time (Telegram polling or setWebhook), held until expires_at."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(96))
+    expires_at: Mapped[datetime]
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from bot.chat.inbound import Inbound
 from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message
@@ -27,6 +27,47 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
     contact = find_contact(session, channel, external_id)
     if contact is not None and (contact.last_inbound_at is None or contact.last_inbound_at < at):
         contact.last_inbound_at = at
+
+
+def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetime) -> tuple[Contact, Conversation, Message]:
+    """The person who wrote, their conversation and their message, for one dispatch transaction.
+
+    Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
+    writer anyway): a person's messages are handled one at a time across replicas. Someone new
+    costs one flush. The message is added but not flushed, so it is inserted together with the
+    replies at commit; a repeated delivery then fails on the unique channel message id.
+    """
+    found = session.scalars(
+        select(Contact)
+        .outerjoin(Contact.conversation)
+        .options(contains_eager(Contact.conversation))
+        .where(Contact.channel == inbound.channel, Contact.external_id == inbound.chat_id)
+        .with_for_update(of=Contact)
+    ).one_or_none()
+    if found is None:
+        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id, last_inbound_at=inbound.received_at)
+        if inbound.display_name:
+            contact.display_name = inbound.display_name[:128]
+        conversation = _new_conversation(contact)
+        session.add_all([contact, conversation])
+        session.flush()  # the contact's id; a concurrent first message of the same person fails here
+    else:
+        contact = found
+        conversation = contact.conversation
+        if conversation is None:
+            conversation = _new_conversation(contact)
+            session.add(conversation)
+    if inbound.display_name:
+        contact.display_name = inbound.display_name[:128]
+    message = _inbound_message(contact, inbound, text)
+    session.add(message)
+    contact.last_inbound_at = inbound.received_at
+    conversation.last_activity_at = now
+    return contact, conversation, message
+
+
+def _new_conversation(contact: Contact) -> Conversation:
+    return Conversation(contact=contact, state=ConversationState.IDLE, answers={}, offered=[])
 
 
 def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
@@ -53,7 +94,15 @@ def is_duplicate(session: Session, inbound: Inbound) -> bool:
 
 
 def record_inbound(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
-    message = Message(
+    message = _inbound_message(contact, inbound, text)
+    session.add(message)
+    contact.last_inbound_at = inbound.received_at
+    session.flush()
+    return message
+
+
+def _inbound_message(contact: Contact, inbound: Inbound, text: str | None) -> Message:
+    return Message(
         contact_id=contact.id,
         direction=Direction.IN,
         channel=inbound.channel,
@@ -66,10 +115,6 @@ def record_inbound(session: Session, contact: Contact, inbound: Inbound, text: s
         ],
         created_at=inbound.received_at,
     )
-    session.add(message)
-    contact.last_inbound_at = inbound.received_at
-    session.flush()
-    return message
 
 
 def get_conversation(session: Session, contact: Contact) -> Conversation:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,36 +76,69 @@ def parse_response(body: dict[str, Any]) -> Parse:
 
 
 class RasaClient:
-    """Talks to one Rasa server over HTTP with a short timeout."""
+    """Talks to one or more Rasa servers over HTTP with a short timeout.
 
-    def __init__(self, base_url: str, token: str | None, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
+    With several servers (a comma-separated NLU_URL) parses take turns across them, and a server
+    that failed is tried last for `retry_after_s`, so one that is down costs nothing once noticed.
+    A parse fails (NluUnavailable) only when every server failed; each try has the full timeout.
+    """
+
+    def __init__(
+        self, base_url: str | Sequence[str], token: str | None, timeout_s: float, *, retry_after_s: float = 15.0
+    ) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise ValueError("RasaClient needs at least one server URL")
+        self.base_urls = tuple(url.rstrip("/") for url in urls)
+        self.base_url = self.base_urls[0]
         self.token = token
+        self.retry_after_s = retry_after_s
+        self._turn = 0
+        self._failed_until: dict[str, float] = {}
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 1.0)))
 
     def _params(self) -> dict[str, str]:
         return {"token": self.token} if self.token else {}
 
+    def _servers(self) -> list[str]:
+        """Every server, starting with the next in turn; those that failed recently go last."""
+        count = len(self.base_urls)
+        start, self._turn = self._turn, (self._turn + 1) % count
+        ordered = [self.base_urls[(start + i) % count] for i in range(count)]
+        now = time.monotonic()
+        return sorted(ordered, key=lambda url: self._failed_until.get(url, 0.0) > now)
+
     async def parse(self, text: str) -> Parse:
         # Rasa reads "/name" as "intent name, confidence 1.0" without asking the model; the bot's
         # own commands never get here, so a leading slash is just a typo to the classifier.
         text = text.lstrip("/") or text
-        try:
-            resp = await self._http.post(
-                f"{self.base_url}/model/parse", params=self._params(), json={"text": text}
-            )
-            resp.raise_for_status()
-            return parse_response(resp.json())
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise NluUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        errors: list[str] = []
+        for url in self._servers():
+            try:
+                resp = await self._http.post(f"{url}/model/parse", params=self._params(), json={"text": text})
+                resp.raise_for_status()
+                parsed = parse_response(resp.json())
+            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                self._failed_until[url] = time.monotonic() + self.retry_after_s
+                errors.append(f"{url}: {type(exc).__name__}: {exc}")
+                if len(self.base_urls) > 1:
+                    log.warning("nlu.server_failed url=%s error=%s: trying the next", url, errors[-1])
+                continue
+            self._failed_until.pop(url, None)
+            return parsed
+        raise NluUnavailable("; ".join(errors))
 
     async def is_ready(self) -> bool:
-        """True when the server answers /status with a loaded model."""
-        try:
-            resp = await self._http.get(f"{self.base_url}/status", params=self._params())
-            return resp.status_code == 200 and bool(resp.json().get("model_file"))
-        except (httpx.HTTPError, ValueError):
-            return False
+        """True when a server answers /status with a loaded model."""
+        for url in self.base_urls:
+            try:
+                resp = await self._http.get(f"{url}/status", params=self._params())
+                if resp.status_code == 200 and bool(resp.json().get("model_file")):
+                    self._failed_until.pop(url, None)
+                    return True
+            except (httpx.HTTPError, ValueError):
+                continue
+        return False
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
 from bot.outbox import health
+from bot.web.metrics import metrics_route
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def create_web_app(app: App, extra_routes: list[BaseRoute] | None = None, *, sta
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", make_readyz(app)),
+        metrics_route(app),
         *(extra_routes or []),
     ]
     middleware = [] if app.settings.is_development else [Middleware(StrictTransportSecurity)]

@@ -50,4 +50,8 @@ def serve(settings: Settings) -> None:
     app = build_app(settings)
     web = build_web(app)
     log.info("serve.start port=%s console=http://127.0.0.1:%s/console/", settings.port, settings.port)
-    Server(uvicorn.Config(web, host="0.0.0.0", port=settings.port, log_level="info", proxy_headers=True)).run()
+    # uvicorn's own loggers go through ours (LOG_FORMAT=json applies to them too); no access log
+    # line per request: the bot logs each message it handles, and /metrics counts them.
+    Server(uvicorn.Config(
+        web, host="0.0.0.0", port=settings.port, log_config=None, access_log=False, proxy_headers=True
+    )).run()

@@ -1,0 +1,261 @@
+"""`make bench`: the bot against its own NLU, side by side in one run, on SQLite and PostgreSQL.
+
+For each database: Rasa's /model/parse alone, then the bot (a real `python -m bot serve` with
+NLU_URL pointed at the same Rasa server, the fake Telegram Bot API in this process), each
+measured one message at a time (p95 latency: webhook -> sendMessage for the bot) and with 8 chats
+at once (throughput). Every message comes from a new chat. Exits 1 when the bot's throughput is
+below 0.8x Rasa's, its p95 above 1.5x Rasa's, or its resident memory above 200 MB.
+
+BENCH_RASA_URL / BENCH_RASA_TOKEN use a Rasa server already running instead of starting one.
+BENCH_PYSPY=/path/to/py-spy samples the bot while it is measured (`bot.folded` in BENCH_PROFILE_DIR).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.storage.db import create_db_engine, migrate
+from tests.fakes import shapes
+from tests.fakes.bot import WEBHOOK_SECRET
+from tests.fakes.telegram_api import FakeTelegram
+from tests.processes import BotProcess, config_file, postgres_schema
+from tests.support import RasaServer, start_rasa
+
+MESSAGES = [
+    "gmn cara kerja ke malaysia yg resmi",
+    "biaya penempatan ke taiwan brp",
+    "apa hak pekerja migran",
+    "ada bantuan hukum gratis gak",
+    "sy dpt tawaran kerja di kamboja gaji 15 juta, aman gk?",
+    "visa turis bisa buat kerja di dubai?",
+    "PT maju jaya resmi gak ya",
+    "dokumen apa aja yg perlu disiapin",
+]
+SINGLE = 60  # messages one at a time
+CONCURRENT = 8  # chats at once
+PER_WORKER = 30  # messages per concurrent chat stream
+WARMUP = 16
+MIN_THROUGHPUT_RATIO = 0.8
+MAX_P95_RATIO = 1.5
+MAX_RSS_MB = 200.0
+_chat_ids = itertools.count(880_000_001)
+
+
+class RecordingTelegram(FakeTelegram):
+    """The fake Bot API, noting when each chat got its first message (the reply being measured)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_reply: dict[str, float] = {}
+        self._waiters: dict[str, asyncio.Future[float]] = {}
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        result = await super()._result(method, params)
+        if method == "sendMessage":
+            chat = str(params["chat_id"])
+            if chat not in self.first_reply:
+                self.first_reply[chat] = time.monotonic()
+                waiter = self._waiters.pop(chat, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(self.first_reply[chat])
+        return result
+
+    async def reply_to(self, chat: str, timeout: float = 30) -> float:
+        if chat in self.first_reply:
+            return self.first_reply[chat]
+        waiter = self._waiters[chat] = asyncio.get_running_loop().create_future()
+        return await asyncio.wait_for(waiter, timeout)
+
+
+@dataclass
+class Figures:
+    p50_ms: float
+    p95_ms: float
+    per_second: float
+    cpu_ms: float | None = None  # CPU time of the measured process per message, in the concurrent phase
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+async def measure(one: Callable[[int], Awaitable[float]], cpu: Callable[[], float] | None = None) -> Figures:
+    """`one(n)` handles message n and returns its latency in seconds; `cpu()`: the measured process's CPU seconds."""
+    for n in range(WARMUP):
+        await one(n)
+    latencies = [await one(n) for n in range(SINGLE)]
+    done = itertools.count()
+
+    async def worker(w: int) -> None:
+        for i in range(PER_WORKER):
+            await one(w * PER_WORKER + i)
+            next(done)
+
+    cpu_before = cpu() if cpu else 0.0
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(CONCURRENT)))
+    elapsed = time.perf_counter() - started
+    total = CONCURRENT * PER_WORKER
+    cpu_ms = (cpu() - cpu_before) * 1000 / total if cpu else None
+    return Figures(statistics.median(latencies) * 1000, p95(latencies) * 1000, total / elapsed, cpu_ms)
+
+
+async def rasa_alone(rasa: RasaServer) -> Figures:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CONCURRENT * 2)) as http:
+
+        async def parse(n: int) -> float:
+            started = time.monotonic()
+            response = await http.post(
+                f"{rasa.url}/model/parse", params={"token": rasa.token}, json={"text": MESSAGES[n % len(MESSAGES)]}
+            )
+            response.raise_for_status()
+            return time.monotonic() - started
+
+        return await measure(parse)
+
+
+async def bot_webhooks(bot: BotProcess, telegram: RecordingTelegram) -> Figures:
+    async with httpx.AsyncClient(base_url=bot.url, timeout=30, limits=httpx.Limits(max_connections=CONCURRENT * 2)) as http:
+
+        async def message(n: int) -> float:
+            chat = next(_chat_ids)
+            user = {"id": chat, "is_bot": False, "first_name": "Orang", "language_code": "id"}
+            update = shapes.message(MESSAGES[n % len(MESSAGES)], user=user)
+            started = time.monotonic()
+            response = await http.post(
+                "/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+            )
+            assert response.status_code == 200, response.text
+            return await telegram.reply_to(str(chat)) - started
+
+        return await measure(message, bot.cpu_s)
+
+
+@contextmanager
+def database(kind: str, directory: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        url = f"sqlite:///{directory / 'bench.db'}"
+    else:
+        with postgres_schema() as url:
+            _migrated(url)
+            yield url
+        return
+    _migrated(url)
+    yield url
+
+
+def _migrated(url: str) -> None:
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+async def run_database(kind: str, rasa: RasaServer, work: Path) -> dict[str, Any]:
+    # The Telegram rate limits (25/s overall) would measure Telegram, not the bot: lifted here.
+    config = config_file(work / kind, telegram={"max_per_second": 10_000, "per_chat_interval_s": 0})
+    async with RecordingTelegram() as telegram:
+        with database(kind, work / kind) as url:
+            bot = BotProcess(
+                {
+                    "DATABASE_URL": url,
+                    "TEMAN_CONFIG": str(config),
+                    "TEMAN_VAR_DIR": str(work / kind / "var"),
+                    "APP_ENV": "test",
+                    "LOG_LEVEL": "WARNING",
+                    "NLU_URL": rasa.url,
+                    "NLU_TOKEN": rasa.token,
+                    "TELEGRAM_BOT_TOKEN": telegram.token,
+                    "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    "TELEGRAM_BASE_URL": telegram.base_url,
+                    "PUBLIC_URL": "https://bench.example.org",
+                },
+                work / kind / "bot.log",
+            )
+            await asyncio.to_thread(bot.start)
+            try:
+                nlu = await rasa_alone(rasa)
+                spy = _profile(bot, work / kind)
+                served = await bot_webhooks(bot, telegram)
+                if spy is not None:
+                    spy.send_signal(2)
+                    await asyncio.to_thread(spy.wait)
+                rss, peak = bot.rss_mb()
+            finally:
+                await asyncio.to_thread(bot.stop)
+    return {"kind": kind, "rasa": nlu, "bot": served, "rss": rss, "peak": peak}
+
+
+def _profile(bot: BotProcess, directory: Path) -> subprocess.Popen[bytes] | None:
+    """BENCH_PYSPY=/path/to/py-spy: sample the bot while it is measured (folded stacks in the work dir)."""
+    spy = os.environ.get("BENCH_PYSPY")
+    if not spy or bot.proc is None:
+        return None
+    out = Path(os.environ.get("BENCH_PROFILE_DIR", directory)) / "bot.folded"
+    return subprocess.Popen([spy, "record", "-p", str(bot.proc.pid), "-f", "raw", "-r", "250", "--gil", "-o", str(out), "--nonblocking"])
+
+
+def report(results: list[dict[str, Any]]) -> list[str]:
+    misses: list[str] = []
+    print(f"\n{'':34}{'Rasa /model/parse':>20}{'bot webhook->send':>20}{'ratio':>9}  target")
+    for r in results:
+        nlu, bot, kind = r["rasa"], r["bot"], r["kind"]
+        lat_ratio = bot.p95_ms / nlu.p95_ms
+        thr_ratio = bot.per_second / nlu.per_second
+        print(f"{'1 at a time, p50 (' + kind + ')':34}{nlu.p50_ms:>17.0f} ms{bot.p50_ms:>17.0f} ms{bot.p50_ms / nlu.p50_ms:>8.2f}x")
+        print(f"{'1 at a time, p95 (' + kind + ')':34}{nlu.p95_ms:>17.0f} ms{bot.p95_ms:>17.0f} ms{lat_ratio:>8.2f}x  <= {MAX_P95_RATIO}x")
+        print(f"{f'{CONCURRENT} at a time, throughput (' + kind + ')':34}{nlu.per_second:>15.1f} /s{bot.per_second:>17.1f} /s{thr_ratio:>8.2f}x  >= {MIN_THROUGHPUT_RATIO}x")
+        print(f"{'bot CPU per message (' + kind + ')':34}{'':20}{bot.cpu_ms:>14.1f} ms")
+        print(f"{'bot RSS now / peak (' + kind + ')':34}{'':20}{r['rss']:>11.0f} / {r['peak']:.0f} MB{'':9}  <= {MAX_RSS_MB:.0f} MB")
+        if lat_ratio > MAX_P95_RATIO:
+            misses.append(f"{kind}: bot p95 {lat_ratio:.2f}x Rasa's (limit {MAX_P95_RATIO}x)")
+        if thr_ratio < MIN_THROUGHPUT_RATIO:
+            misses.append(f"{kind}: bot throughput {thr_ratio:.2f}x Rasa's (needs {MIN_THROUGHPUT_RATIO}x)")
+        if r["peak"] > MAX_RSS_MB:
+            misses.append(f"{kind}: bot peak RSS {r['peak']:.0f} MB (limit {MAX_RSS_MB:.0f} MB)")
+    return misses
+
+
+async def main_async(kinds: list[str]) -> int:
+    own = not os.environ.get("BENCH_RASA_URL")
+    rasa = (
+        await asyncio.to_thread(start_rasa)
+        if own
+        else RasaServer(os.environ["BENCH_RASA_URL"], os.environ.get("BENCH_RASA_TOKEN", ""), None)
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="teman-bench-") as tmp:
+            results = [await run_database(kind, rasa, Path(tmp)) for kind in kinds]
+    finally:
+        rasa.stop()
+    misses = report(results)
+    for miss in misses:
+        print(f"MISSED: {miss}")
+    if not misses:
+        print("all targets met")
+    return 1 if misses else 0
+
+
+def main() -> int:
+    kinds = sys.argv[1:] or ["sqlite", "postgresql"]
+    return asyncio.run(main_async(kinds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
