@@ -406,12 +406,12 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     # Copied out of `details` so the case list filters and the dashboard count without reading JSON.
     priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.HIGH)
-    regency: Mapped[str | None] = mapped_column(String(32), index=True)  # kabupaten/kota of origin (Kalbar)
-    country: Mapped[str | None] = mapped_column(String(32), index=True)  # destination country key
-    modus: Mapped[str | None] = mapped_column(String(32))  # trafficking: what was reported
+    regency: Mapped[str | None] = mapped_column(CleanString(32), index=True)  # kabupaten/kota of origin (Kalbar)
+    country: Mapped[str | None] = mapped_column(CleanString(32), index=True)  # destination country key
+    modus: Mapped[str | None] = mapped_column(CleanString(32))  # trafficking: what was reported
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     # Lower-case names, recruiter and phone digits for the staff search; erased with the details.
-    search_text: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(CleanText())
 
 
 class CaseChange(Base):
@@ -423,9 +423,9 @@ class CaseChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    field: Mapped[str] = mapped_column(String(48))
-    before: Mapped[str | None] = mapped_column(Text)
-    after: Mapped[str | None] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(CleanString(48))
+    before: Mapped[str | None] = mapped_column(CleanText())
+    after: Mapped[str | None] = mapped_column(CleanText())
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -438,7 +438,7 @@ class CaseNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -454,11 +454,11 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    agency: Mapped[str] = mapped_column(String(48))  # key in config.yml referrals.agencies
+    agency: Mapped[str] = mapped_column(CleanString(48))  # key in config.yml referrals.agencies
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus), default=ReferralStatus.SENT)
     referred_on: Mapped[date] = mapped_column(Date)
-    reference_number: Mapped[str | None] = mapped_column(String(100))  # the agency's own number
-    contact_person: Mapped[str | None] = mapped_column(String(200))  # at the agency
+    reference_number: Mapped[str | None] = mapped_column(CleanString(100))  # the agency's own number
+    contact_person: Mapped[str | None] = mapped_column(CleanString(200))  # at the agency
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     # Set by the follow-up job when the date passed without an answer; cleared by a new date.
     follow_up_alerted_at: Mapped[datetime | None]
@@ -476,9 +476,9 @@ class SavedReply(Base):
     __tablename__ = "saved_replies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    language: Mapped[str] = mapped_column(String(2))
-    title: Mapped[str] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(CleanString(2))
+    title: Mapped[str] = mapped_column(CleanString(100))
+    text: Mapped[str] = mapped_column(CleanText())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -491,7 +491,7 @@ class JobOfferCheck(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    level: Mapped[str] = mapped_column(String(16))  # low | medium | high
+    level: Mapped[str] = mapped_column(CleanString(16))  # low | medium | high
     flags: Mapped[list[Any]] = mapped_column(default=list)  # red-flag codes
 
 
@@ -522,12 +522,12 @@ class JobRun(Base):
     __table_args__ = (UniqueConstraint("job", "run_at", name="uq_job_runs_job_run_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job: Mapped[str] = mapped_column(String(64))
+    job: Mapped[str] = mapped_column(CleanString(64))
     run_at: Mapped[datetime]  # the scheduled time of this period
-    replica: Mapped[str] = mapped_column(String(96))
+    replica: Mapped[str] = mapped_column(CleanString(96))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(16))  # ok | failed; None while running
+    outcome: Mapped[str | None] = mapped_column(CleanString(16))  # ok | failed; None while running
 
 
 class Lease(Base):
@@ -535,7 +535,7 @@ class Lease(Base):
 
     __tablename__ = "leases"
 
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(96))
+    name: Mapped[str] = mapped_column(CleanString(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(CleanString(96))
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
