@@ -10,10 +10,22 @@ from typing import Any
 from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.hotline import referrals
 from bot.hotline.escalations import open_escalation
 from bot.hotline.labels import OUTCOMES
 from bot.storage.db import transaction
-from bot.storage.models import AuditEntry, Case, CaseKind, CaseStatus, Contact, Priority, StaffRole
+from bot.storage.models import (
+    AuditEntry,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Contact,
+    Escalation,
+    Priority,
+    SavedReply,
+    Staff,
+    StaffRole,
+)
 from bot.web.app import create_web_app
 from bot.web.server import feature_routes
 from tests.e2e.hotline import Console, Hotline
@@ -33,6 +45,29 @@ async def escalation_with_case(hotline: Hotline, chat_id: str, number: str) -> i
         escalation, _ = open_escalation(session, contact, priority=Priority.HIGH, reason="case",
                                         now=hotline.clock(), case_id=case.id)
         return escalation.id
+
+
+def held_case_with_referral(hotline: Hotline, escalation_id: int) -> tuple[int, int]:
+    """The case behind a claimed escalation, referred once by its holder: (case id, referral id)."""
+    with transaction(hotline.app.sessions) as session:
+        escalation = session.get(Escalation, escalation_id)
+        assert escalation is not None and escalation.case_id is not None and escalation.claimed_by is not None
+        case = session.get(Case, escalation.case_id)
+        holder = session.get(Staff, escalation.claimed_by)
+        assert case is not None and holder is not None
+        referral = referrals.refer(
+            session, case, hotline.app.settings.referrals.agencies["bp3mi_kalbar"], holder, hotline.clock(),
+            texts=hotline.app.services.texts, referred_on=hotline.clock().date(), follow_up_on=None,
+        )
+        return case.id, referral.id
+
+
+def saved_reply(hotline: Hotline) -> int:
+    with transaction(hotline.app.sessions) as session:
+        reply = SavedReply(language="id", title="Contoh", text="Terima kasih.")
+        session.add(reply)
+        session.flush()
+        return reply.id
 
 
 def case_status(hotline: Hotline, number: str) -> CaseStatus:
@@ -118,6 +153,24 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("POST", "/console/admin/staff"): (LOGIN, FORBIDDEN, FORBIDDEN, DONE),
     ("POST", "/console/admin/staff/{id:int}"): (LOGIN, FORBIDDEN, FORBIDDEN, DONE),
     ("GET", "/console/static/{path}"): (OK, OK, OK, OK),
+    # The case desk. The case in /c/{id} and /referrals/{id} routes is held by another agent (they
+    # claimed its escalation): the agent here may read it and add a note, not change it.
+    ("GET", "/console/cases"): (LOGIN, OK, OK, OK),
+    ("GET", "/console/c/{id:int}"): (LOGIN, OK, OK, OK),
+    ("POST", "/console/c/{id:int}/edit"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/c/{id:int}/note"): (LOGIN, DONE, DONE, DONE),
+    ("POST", "/console/c/{id:int}/status"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/c/{id:int}/assign"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/c/{id:int}/refer"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/referrals/{id:int}"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("GET", "/console/referrals/{id:int}/letter"): (LOGIN, OK, OK, OK),
+    ("GET", "/console/replies"): (LOGIN, FORBIDDEN, OK, OK),
+    ("POST", "/console/replies"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/replies/{id:int}"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("POST", "/console/replies/{id:int}/delete"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("GET", "/console/dashboard"): (LOGIN, FORBIDDEN, OK, OK),
+    ("GET", "/console/dashboard/month.csv"): (LOGIN, FORBIDDEN, OK, OK),
+    ("GET", "/console/dashboard/print"): (LOGIN, FORBIDDEN, OK, OK),
     ("POST", "/console/logout"): (LOGIN, LOGIN, LOGIN, LOGIN),  # last: it ends the session
 }
 
@@ -177,6 +230,17 @@ async def test_the_authorization_matrix_holds_for_every_route_and_role(hotline: 
             owner.post(f"/console/e/{escalation_id}/claim")
             path = path.replace("{id:int}", str(escalation_id))
             form = {"text": "Kami bantu.", "staff_id": "1", "outcome": next(iter(OUTCOMES)), "status": "in_review"}
+        elif "/c/{id:int}" in path or "/referrals/{id:int}" in path:
+            escalation_id = await escalation_with_case(hotline, f"person-{n}", f"KB-2026-{n:06d}")
+            owner.post(f"/console/e/{escalation_id}/claim")
+            case_id, referral_id = held_case_with_referral(hotline, escalation_id)
+            path = path.replace("/c/{id:int}", f"/c/{case_id}").replace("/referrals/{id:int}", f"/referrals/{referral_id}")
+            form = {"text": "Sudah ditelepon.", "status": "in_review", "staff_id": "", "agency": "bp3mi_kalbar"}
+        elif "/replies/{id:int}" in path:
+            path = path.replace("{id:int}", str(saved_reply(hotline)))
+            form = {"language": "id", "title": f"Salam {n}", "text": "Terima kasih sudah menghubungi kami."}
+        elif path.endswith("/replies"):
+            form = {"language": "id", "title": f"Salam {n}", "text": "Terima kasih sudah menghubungi kami."}
         elif path.endswith("/admin/staff/{id:int}"):
             path = path.replace("{id:int}", str(target_id))
             form = {"role": "agent", "active": "1"}

@@ -134,6 +134,8 @@ class CasesPage:
 
         try:
             message = await self.console.db(run)
+        except case_desk.CaseNotAllowed as exc:
+            raise HTTPException(403, str(exc)) from None
         except (CaseError, ReferralError) as exc:
             flash(request, str(exc), "error")
         except LookupError:
@@ -153,6 +155,7 @@ class CasesPage:
 
         def work(session: Session, me: Staff, form: Any) -> str | None:
             case = self._case(session, request)
+            case_desk.require_access(session, case, me)
             values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
             changed = case_desk.edit(session, case, values, me, console.now(), ip=client_ip(request))
             return f"Laporan {case.number} diperbarui ({len(changed)} isian)." if changed else "Tidak ada yang berubah."
@@ -176,6 +179,7 @@ class CasesPage:
 
         def work(session: Session, me: Staff, form: Any) -> str | None:
             case = self._case(session, request)
+            case_desk.require_access(session, case, me)
             try:
                 status = CaseStatus(str(form.get("status", "")))
             except ValueError:
@@ -204,6 +208,7 @@ class CasesPage:
 
         def work(session: Session, me: Staff, form: Any) -> str | None:
             case = self._case(session, request)
+            case_desk.require_access(session, case, me)
             target = str(form.get("staff_id", ""))
             to = session.get(Staff, int(target)) if target.isdigit() else None
             if target.isdigit() and to is None:

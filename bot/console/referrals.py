@@ -50,6 +50,8 @@ class ReferralsPage:
 
         try:
             case_id, message = await self.console.db(run)
+        except case_desk.CaseNotAllowed as exc:
+            raise HTTPException(403, str(exc)) from None
         except (CaseError, ReferralError) as exc:
             flash(request, str(exc), "error")
             return None
@@ -65,6 +67,7 @@ class ReferralsPage:
 
         def work(session: Session, me: Staff, form: Any) -> tuple[int, str]:
             case = case_desk.get(session, case_id)
+            case_desk.require_access(session, case, me)
             agency = console.settings.referrals.agencies.get(str(form.get("agency", "")))
             if agency is None:
                 raise ReferralError("Pilih instansi tujuan rujukan.")
@@ -91,6 +94,7 @@ class ReferralsPage:
             nonlocal case_id
             referral = referrals.get(session, referral_id)
             case_id = referral.case_id
+            case_desk.require_access(session, case_desk.get(session, referral.case_id), me)
             changed = referrals.update_referral(
                 session, referral, me, console.now(), status=str(form.get("status", "")),
                 reference_number=str(form.get("reference_number", "")),

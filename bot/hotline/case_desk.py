@@ -26,6 +26,7 @@ from bot.storage.models import (
     CaseStatus,
     Contact,
     Escalation,
+    EscalationStatus,
     Priority,
     Referral,
     Staff,
@@ -40,6 +41,32 @@ _PHONE = re.compile(r"^[\d\s().+-]{6,}$")
 
 class CaseError(Exception):
     """The change cannot be made; the message is for staff."""
+
+
+class CaseNotAllowed(CaseError):
+    """Another agent holds the case; only they or a supervisor may change it."""
+
+
+def holder(session: Session, case: Case) -> int | None:
+    """Who holds the case: its assignee, else whoever claimed its open escalation."""
+    if case.assignee_id is not None:
+        return case.assignee_id
+    return session.scalar(
+        select(Escalation.claimed_by)
+        .where(Escalation.case_id == case.id, Escalation.status != EscalationStatus.CLOSED)
+        .order_by(Escalation.id.desc())
+        .limit(1)
+    )
+
+
+def require_access(session: Session, case: Case, staff: Staff) -> None:
+    """Changing a case (its answers, status, assignee, referrals) tells or affects the reporter:
+    agents change unheld cases and their own, supervisors any (as with escalations)."""
+    if can_supervise(staff):
+        return
+    held_by = holder(session, case)
+    if held_by is not None and held_by != staff.id:
+        raise CaseNotAllowed("Laporan ini ditangani petugas lain. Minta supervisor untuk mengalihkannya.")
 
 
 @dataclass(frozen=True)
