@@ -48,7 +48,9 @@ secs=$(( $(date +%s) - start ))
 mv -f "$tmp/current.tar.gz" "$MODEL"
 echo "$want" > "$FINGERPRINT"
 mv -f "$tmp/train.log" "$MODELS/current.train.log"
+# CPU time of the training: the second line of `times` (children of this shell; not run in a
+# command substitution, whose subshell has no children).
+times > "$tmp/times"
+cpu="$(tail -n 1 "$tmp/times" | awk '{ print "user " $1 ", system " $2 }')"
 rm -rf "$tmp"
-# CPU time of the training (the second line of `times`: children of this shell).
-cpu="$(times | tail -n 1 | awk '{ print "user " $1 ", system " $2 }')"
 echo "NLU model trained in ${secs}s ($cpu of CPU): nlu/models/current.tar.gz (fingerprint ${want:0:12})."
