@@ -2,6 +2,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# The bot's environment (mostly downloads) and the Rasa environment plus the model training
+# (mostly CPU) do not depend on each other: make builds them side by side. Every progress line
+# names the step it belongs to, so the interleaved output stays readable.
+MAKEFLAGS += --jobs=2
+START := $(shell date +%s)
+ELAPSED = $$(( ($$(date +%s) - $(START)) / 60 ))m$$(printf %02d $$(( ($$(date +%s) - $(START)) % 60 )))s
+
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -18,7 +25,7 @@ help:
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed for the bot (set PYTHON=/path/to/python3.11).")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@bash scripts/pip_install.sh $(PY) requirements.lock ".venv (bot)"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
@@ -37,12 +44,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || bash scripts/install_chromium.sh
 
 run: venv nlu-train
+	@echo "Set up in $(ELAPSED). Checking the content, migrating the database ..."
 	@$(PY) -m bot content check >/dev/null
 	@$(PY) -m bot migrate
 	@# Recruiter registry: the shipped SAMPLE list goes only into an empty table, never over staff's import.
 	@$(PY) -m bot agencies import content/agencies.csv --if-empty
 	@echo
-	@echo "Teman Migran is starting on port $${PORT:-8000}."
+	@echo "Teman Migran is starting on port $${PORT:-8000}; the local Rasa server loads its model first"
+	@echo "(about a minute on 2 cores; the log says nlu.managed.ready when the bot understands messages)."
 	@echo "  Staff console:  http://127.0.0.1:$${PORT:-8000}/console/  (create an account: $(PY) -m bot staff add NAME --role admin)"
 	@echo "  Chat locally:   $(PY) -m bot chat   (in another terminal)"
 	@echo "  Health:         http://127.0.0.1:$${PORT:-8000}/readyz"
@@ -50,8 +59,10 @@ run: venv nlu-train
 	$(PY) -m bot serve
 
 test: venv nlu-train chromium
+	@echo "Set up in $(ELAPSED). Running the tests ..."
 	$(PY) -m bot content check
 	$(PY) -m pytest -q
+	@echo "make test finished in $(ELAPSED)."
 
 # Outbox and dispatch figures, then the bot against Rasa side by side (fails when a target is missed).
 bench: venv nlu-train

@@ -46,3 +46,36 @@ export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
+
+# Progress of a `rasa train nlu` writing to log $1 (process $2, started at epoch seconds $3): one
+# line when the featurizers start, when DIET starts, every 10 % of DIET's epochs (from its tqdm bar),
+# and while the model is written. Returns when the process has ended.
+nlu_train_progress() {
+    local log="$1" pid="$2" start="$3" phase="" next=10 bar epoch total pct last_say
+    last_say=$(date +%s)
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 3
+        local now el
+        now=$(date +%s); el=$(( now - start ))
+        el="$(( el / 60 ))m$(printf '%02d' $(( el % 60 )))s"
+        bar="$(tail -c 4000 "$log" 2>/dev/null | tr '\r' '\n' | grep -oE 'Epochs: +[0-9]+%\|[^|]*\| *[0-9]+/[0-9]+ \[[0-9:]+<[0-9:?]+' | tail -n 1 || true)"
+        if [ -n "$bar" ]; then
+            epoch="$(sed -E 's/.*\| *([0-9]+)\/([0-9]+) .*/\1/' <<<"$bar")"
+            total="$(sed -E 's/.*\| *([0-9]+)\/([0-9]+) .*/\2/' <<<"$bar")"
+            [ "$phase" = diet ] || { phase=diet; echo "  DIETClassifier: training $total epochs ($el)"; last_say=$now; }
+            pct=$(( 100 * epoch / total ))
+            if [ "$pct" -ge "$next" ] && [ "$epoch" -lt "$total" ]; then
+                echo "  DIETClassifier: epoch $epoch/$total, about $(sed -E 's/.*<//' <<<"$bar") left ($el)"
+                last_say=$now
+                next=$(( (pct / 10 + 1) * 10 ))
+            elif [ "$epoch" -ge "$total" ] && [ "$next" -le 100 ]; then
+                echo "  DIETClassifier: done; writing the model ($el)"
+                last_say=$now; next=101
+            fi
+        elif [ -z "$phase" ] && grep -q "Starting to train component" "$log" 2>/dev/null; then
+            phase=featurizers; echo "  featurizing the training data ($el)"; last_say=$now
+        elif [ $(( now - last_say )) -ge 30 ]; then
+            echo "  ${phase:-loading Rasa and TensorFlow}: still working ($el)"; last_say=$now
+        fi
+    done
+}

@@ -54,7 +54,8 @@ quiet_pip() {
 
 start=$(date +%s)
 quiet_pip install -q "$PIP_PIN"
-quiet_pip install -q -r "$REQ"
+# About 170 packages (TensorFlow among them, 2.7 GB installed): progress lines, not silence.
+"$ROOT/scripts/pip_install.sh" "$VENV/bin/python" "$REQ" "nlu/.venv (Rasa)"
 "$VENV/bin/python" -m pip check >/dev/null || { echo "pip check failed in nlu/.venv:" >&2; "$VENV/bin/python" -m pip check >&2; exit 1; }
 stamp_value "$VENV/bin/python" > "$STAMP"
 rasa_version="$("$VENV/bin/python" -c 'import rasa; print(rasa.__version__)' 2>/dev/null || echo '?')"

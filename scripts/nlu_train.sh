@@ -22,20 +22,24 @@ if [ "$force" != 1 ] && [ -s "$MODEL" ] && [ -f "$FINGERPRINT" ] && [ "$(cat "$F
     exit 0
 fi
 
-echo "Training the NLU model (inputs changed or no model yet) ..."
+echo "Training the NLU model (inputs changed or no model yet; log: nlu/models/.training/train.log) ..."
 tmp="$MODELS/.training"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 start=$(date +%s)
 cd "$NLU"
-if ! "$RASA" train nlu \
-        --config "$NLU/config.yml" \
-        --domain "$NLU/domain.yml" \
-        --nlu "$NLU/data" \
-        --out "$tmp" \
-        --fixed-model-name current \
-        --quiet > "$tmp/train.log" 2>&1; then
-    tail -n 40 "$tmp/train.log" >&2
+# Not --quiet: the log keeps Rasa's component messages and DIET's epoch bar, which
+# nlu_train_progress turns into a line every 10 % of the epochs.
+"$RASA" train nlu \
+    --config "$NLU/config.yml" \
+    --domain "$NLU/domain.yml" \
+    --nlu "$NLU/data" \
+    --out "$tmp" \
+    --fixed-model-name current > "$tmp/train.log" 2>&1 &
+rasa_pid=$!
+nlu_train_progress "$tmp/train.log" "$rasa_pid" "$start"
+if ! wait "$rasa_pid"; then
+    tr '\r' '\n' < "$tmp/train.log" | tail -n 40 >&2
     echo "NLU training failed; the full log is in nlu/models/.training/train.log." >&2
     exit 1
 fi
@@ -44,5 +48,9 @@ secs=$(( $(date +%s) - start ))
 mv -f "$tmp/current.tar.gz" "$MODEL"
 echo "$want" > "$FINGERPRINT"
 mv -f "$tmp/train.log" "$MODELS/current.train.log"
+# CPU time of the training: the second line of `times` (children of this shell; not run in a
+# command substitution, whose subshell has no children).
+times > "$tmp/times"
+cpu="$(tail -n 1 "$tmp/times" | awk '{ print "user " $1 ", system " $2 }')"
 rm -rf "$tmp"
-echo "NLU model trained in ${secs}s: nlu/models/current.tar.gz (fingerprint ${want:0:12})."
+echo "NLU model trained in ${secs}s ($cpu of CPU): nlu/models/current.tar.gz (fingerprint ${want:0:12})."

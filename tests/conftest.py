@@ -12,12 +12,38 @@ from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT, Settings, load_settings
 from bot.storage.db import create_db_engine, migrate
+from bot.understanding.rasa import ManagedRasa
 from tests.e2e.hotline import Hotline
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.support import Dialog, RasaServer, start_rasa
+from tests.support import Dialog, RasaServer, launch_rasa, wait_for_rasa
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The session's Rasa server, launched right after collection (see pytest_collection_modifyitems).
+EARLY_RASA = pytest.StashKey[ManagedRasa]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Launch the session's Rasa server as soon as a collected test needs it.
+
+    Loading Rasa costs about a minute of CPU, mostly on one core: started here, it loads while the tests
+    that need no Rasa run on the other core, instead of holding up the first test that does.
+    """
+    if os.environ.get("TEST_RASA_URL") or config.option.collectonly:
+        return
+    if not any("rasa_server" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    try:
+        config.stash[EARLY_RASA] = launch_rasa()
+    except RuntimeError:
+        return  # no model: the rasa_server fixture raises the same error in the tests that need it
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop an early-launched Rasa server that no test ended up using (e.g. a run stopped by -x)."""
+    managed = config.stash.get(EARLY_RASA, None)
+    if managed is not None:
+        managed.stop()
 
 
 def _pg_schema_url(schema: str) -> str:
@@ -69,7 +95,7 @@ def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def rasa_server() -> Iterator[RasaServer]:
+def rasa_server(pytestconfig: pytest.Config) -> Iterator[RasaServer]:
     """The real Rasa server with the trained model, started once for the whole test session.
 
     TEST_RASA_URL (and TEST_RASA_TOKEN) point the tests at a Rasa server already running with the same
@@ -80,7 +106,8 @@ def rasa_server() -> Iterator[RasaServer]:
     if url:
         yield RasaServer(url, os.environ.get("TEST_RASA_TOKEN", ""), None)
         return
-    server = start_rasa()
+    managed = pytestconfig.stash.get(EARLY_RASA, None) or launch_rasa()
+    server = wait_for_rasa(managed)
     try:
         yield server
     finally:

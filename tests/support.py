@@ -107,8 +107,9 @@ class RasaServer:
             self.managed.stop()
 
 
-def start_rasa(var_dir: Path | None = None) -> RasaServer:
-    """Start `rasa run --enable-api` on a free port with the trained model (fails loudly if missing)."""
+def launch_rasa(var_dir: Path | None = None) -> ManagedRasa:
+    """Start `rasa run --enable-api` on a free port with the trained model, without waiting for it to load
+    (fails loudly if the model is missing)."""
     project = PROJECT_ROOT / "nlu"
     if not model_path(project).exists():
         raise RuntimeError("no trained NLU model: run `make nlu-train` (make test does it first)")
@@ -119,16 +120,25 @@ def start_rasa(var_dir: Path | None = None) -> RasaServer:
         recheck_interval_s=1, project_dir=project,
     )
     managed = ManagedRasa(nlu, var_dir or Path("/tmp") / f"teman-test-rasa-{port}")
+    managed.start()
+    return managed
+
+
+def wait_for_rasa(managed: ManagedRasa) -> RasaServer:
+    """Wait until a launched Rasa server answers with its model loaded; stop it if it never does."""
     client = RasaClient(managed.url, managed.token, 10)
 
     async def up() -> None:
         try:
-            managed.start()
             await managed.wait_ready(client)
         finally:
             await client.aclose()
 
-    asyncio.run(up())
+    try:
+        asyncio.run(up())
+    except BaseException:
+        managed.stop()
+        raise
     return RasaServer(managed.url, managed.token, managed)
 
 

@@ -239,8 +239,13 @@ class ManagedRasa:
             raise
 
     async def wait_ready(self, client: RasaClient) -> None:
-        deadline = time.monotonic() + self.settings.startup_timeout_s
+        started = time.monotonic()
+        deadline = started + self.settings.startup_timeout_s
+        next_note = started + 15  # loading takes about a minute on 2 cores: say so, not silence
         while time.monotonic() < deadline:
+            if time.monotonic() >= next_note:
+                log.info("nlu.managed.loading port=%s waited_s=%.0f", self.port, time.monotonic() - started)
+                next_note += 15
             if self._proc is not None and self._proc.poll() is not None:
                 raise NluSetupError(
                     f"the Rasa server exited with status {self._proc.returncode}; see {self.log_path}."
