@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
 from bot.understanding.intents import GUESSABLE
+from handlers.comfort import distress
 from handlers.menu import menu_buttons
 
 _MIN_GUESS = 0.15
@@ -12,6 +13,9 @@ _MIN_GUESS = 0.15
 
 def clarify(turn: Turn) -> None:
     """Offer the likeliest meanings as buttons; after repeated misses, offer a person."""
+    if turn.understanding.reading.distress_only:
+        distress(turn)
+        return
     conversation = turn.conversation
     conversation.clarify_count += 1
     if turn.understanding.source == "degraded":
