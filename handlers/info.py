@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.chat.inbound import Button
 from bot.chat.payload import AskIntent, Command, ShowAnswer
 from bot.chat.turn import Turn
+from bot.recruitment.red_flags import BAN_COUNTRIES
 from bot.understanding.places import Place
 from handlers import whereabouts
 from handlers.menu import show_menu
@@ -37,7 +38,18 @@ def answer(turn: Turn, content_id: str) -> None:
     turn.conversation.clarify_count = 0
     if turn.decision.intent == "ask_contacts":
         lead_with_local(turn)
+    say_ban_first(turn, content_id)
     send_part(turn, content_id, 0)
+
+
+def say_ban_first(turn: Turn, content_id: str | None = None) -> None:
+    """A message naming a country of the household-work ban hears of the ban first, whatever it asked
+    (unless the answer about to be sent is the ban itself)."""
+    country = turn.understanding.entity("country")
+    item = turn.services.library.get(content_id) if content_id else None
+    if country not in BAN_COUNTRIES or (item is not None and country in item.entities.get("country", ())):
+        return
+    turn.say(turn.t("ban_notice"))
 
 
 def lead_with_local(turn: Turn) -> None:

@@ -11,6 +11,7 @@ from bot.chat.turn import Turn
 from bot.storage import people
 from bot.understanding import places
 from bot.understanding.places import Place
+from handlers.menu import menu_buttons
 
 # Keys of contacts that are emergency numbers, not offices: an unset one is simply left out.
 _EMERGENCY_NUMBERS = frozenset({"malaysia_emergency_999", "police", "emergency_112"})
@@ -56,3 +57,17 @@ def local_lines(turn: Turn, place: Place, *, for_family: bool = False) -> str:
         if kp2mi:
             lines.append(kp2mi)
     return "\n".join(lines)
+
+
+def acknowledge_place(turn: Turn) -> None:
+    """The person said where they are: say what works there, then ask what they need."""
+    place = turn.understanding.reading.here
+    if place is None:
+        return
+    turn.conversation.clarify_count = 0
+    name = place_name(turn, place)
+    if place.abroad:
+        text = turn.t("place_noted_abroad", place=name, local=local_lines(turn, place))
+    else:
+        text = turn.t("place_noted_home", place=name)
+    turn.say(text, menu_buttons(turn))

@@ -28,7 +28,9 @@ def _last_intent(dialog: Dialog) -> str | None:
 
 # ---------------------------------------------------------------------------------- 1. where the person is
 async def test_a_worker_in_sarawak_in_danger_gets_999_and_the_consulate_first(dialog: Dialog) -> None:
-    await dialog.say("sy di kuching sarawak skrg")
+    text = texts(await dialog.say("sy di kuching sarawak skrg"))
+    assert "saya catat Anda di Kuching, Malaysia" in text and "999" in text
+    assert _escalations(dialog) == []  # saying where one is is not an emergency
     contact = _contact(dialog)
     assert (contact.place_country, contact.place_city) == ("malaysia", "kuching")
     assert contact.place_at is not None
@@ -36,7 +38,7 @@ async def test_a_worker_in_sarawak_in_danger_gets_999_and_the_consulate_first(di
     text = texts(await dialog.say("tolong saya dikurung majikan ga boleh keluar"))
     assert "Darurat di Malaysia (termasuk Sarawak): 999" in text
     assert "KJRI Kuching" in text and "belum tersedia" in text  # an unverified number is never guessed
-    assert "Safe Travel" in text and "kalau aman memakai HP Anda" in text.lower()
+    assert "Safe Travel" in text and "Kalau aman memakai HP Anda" in text
     assert "Polisi: 110" not in text  # 110 only works inside Indonesia
     assert _escalations(dialog)[0].priority is Priority.URGENT
 
@@ -126,7 +128,7 @@ async def test_other_phrasings_of_a_work_problem_in_malay_and_english(dialog: Di
 
 
 async def test_a_worker_already_home_is_sent_to_bp3mi(dialog: Dialog) -> None:
-    await dialog.say("kontrak sy diubah agen di malaysia, gajinya beda dr janji, sy harus gmn")
+    await dialog.say("kontrak sy diubah agen, gajinya beda dr janji, sy harus gmn")
     assert _last_intent(dialog) == "report_work_problem"
     replies = await dialog.press("Sudah di Indonesia")
     text = texts(replies)
@@ -163,20 +165,20 @@ async def test_in_english_a_family_asked_for_money_is_told_not_to_pay(dialog: Di
 # ---------------------------------------------------------------------------------- 5. language
 async def test_an_english_question_is_answered_in_english_and_the_language_is_kept(dialog: Dialog) -> None:
     replies = await dialog.say("how much does it cost to work in taiwan as a caregiver?")
-    assert "Source:" in texts(replies) and "Sumber:" not in texts(replies)
+    assert "Placement costs are" in texts(replies) and "Continue" in replies[-1].buttons[0].label
     assert _contact(dialog).language == "en"
     # A short reply keeps the conversation's language.
     replies = await dialog.say("ok")
     assert _contact(dialog).language == "en"
     # A clear switch follows the person.
     replies = await dialog.say("berapa biaya kerja ke taiwan sebagai perawat lansia?")
-    assert "Sumber:" in texts(replies)
+    assert "Biaya penempatan adalah" in texts(replies)
     assert _contact(dialog).language == "id"
 
 
 async def test_a_first_message_in_indonesian_keeps_the_conversation_in_indonesian(dialog: Dialog) -> None:
     replies = await dialog.say("brp biaya kerja ke hongkong jadi prt?")
-    assert "Sumber:" in texts(replies)
+    assert "Biaya penempatan adalah" in texts(replies)
     assert _contact(dialog).language == "id"
 
 
@@ -187,9 +189,15 @@ async def test_household_work_in_dubai_gets_the_ban_at_once(dialog: Dialog) -> N
 
 
 async def test_every_banned_country_gets_the_ban(dialog: Dialog) -> None:
-    for message in ("aturan kerja di mesir gimana", "kerja ke aljazair boleh gk", "can I work as a maid in jordan?"):
+    for message, ban in (
+        ("aturan kerja di mesir gimana", "DILARANG: sejak 1 Juli 2015"),
+        ("kerja ke aljazair boleh gk", "DILARANG sejak 1 Juli 2015"),
+        ("brp biaya kerja di qatar", "DILARANG sejak 1 Juli 2015"),
+        ("can I work as a maid in jordan?", "BANNED"),
+        ("what documents do I need to work in Oman?", "BANNED since 1 July 2015"),
+    ):
         text = texts(await dialog.say(message))
-        assert "260/2015" in text, message
+        assert ban in text, (message, text)
 
 
 # ---------------------------------------------------------------------------------- 7. distress and self-harm

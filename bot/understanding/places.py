@@ -172,6 +172,20 @@ def presence(text: str) -> Place | None:
     return None
 
 
+def presence_only(text: str) -> bool:
+    """The message only says where the writer is ("sy di kuching sarawak skrg"): nothing else to answer."""
+    folded = fold_message(text)
+    if presence(text) is None:
+        return False
+    leftover = _PRESENCE.sub(" ", folded)
+    for _, _, rx in _CITY_RX:
+        leftover = rx.sub(" ", leftover)
+    for _, rx in _COUNTRY_RX:
+        leftover = rx.sub(" ", leftover)
+    words = _BARE_FILLER.sub(" ", leftover).split()
+    return not [w for w in words if not re.fullmatch(_BETWEEN, w)]
+
+
 def bare_place(text: str, country_entity: str | None = None) -> Place | None:
     """A message that is only a place ("Kuching", "malaysia, sibu"): an answer to "where are you?"."""
     folded = fold_message(text)

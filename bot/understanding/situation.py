@@ -105,6 +105,7 @@ class Reading:
     place: Place | None = None  # the first place the message names
     here: Place | None = None  # where the writer says they are now
     bare_place: Place | None = None  # the message is only a place (an answer to "where are you?")
+    only_here: bool = False  # the message only says where the writer is ("sy di kuching skrg")
     for_someone_else: bool = False
     money_demand: bool = False
     distress_only: bool = False
@@ -133,6 +134,7 @@ def read(text: str, country_entity: str | None = None) -> Reading:
         place=places.mentioned(text, country_entity),
         here=places.presence(text),
         bare_place=places.bare_place(text, country_entity),
+        only_here=places.presence_only(text),
         for_someone_else=relative,
         money_demand=bool(_MONEY_DEMAND.search(folded)),
         work_problems=tuple(name for name, rx in WORK_PROBLEMS if rx.search(folded)),

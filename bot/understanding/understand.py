@@ -102,8 +102,9 @@ class Understander:
             entities = entities + (case,)
         country = next((e.value for e in entities if e.entity == "country"), None)
         reading = situation.read(text, country)
-        if reading.distress_only:
-            # Crying with no words: whatever Rasa guesses from emoji, the bot asks, gently.
+        if reading.distress_only or reading.only_here:
+            # Crying with no words, or only "I am in Kuching": whatever Rasa guesses (it has read
+            # "sy di kuching skrg" as an emergency), the bot answers that itself; the safety rules still ran.
             return Understanding(None, 0.0, entities, source="rasa", safety=verdict, reading=reading)
         return Understanding(
             parse.intent, parse.confidence, entities, parse.ranking, source="rasa", safety=verdict,
