@@ -54,7 +54,7 @@ def urgent_text(turn: Turn) -> str:
     reading = turn.understanding.reading
     if "self_harm" in turn.understanding.safety.reasons:
         return turn.t("escalation_self_harm", numbers=_self_harm_numbers(turn))
-    if reading.for_someone_else or reading.money_demand:
+    if reading.for_someone_else:
         return _family_text(turn)
     abroad = whereabouts.abroad_now(turn)
     if abroad is not None:

@@ -78,6 +78,10 @@ def test_who_is_writing_and_money_demands() -> None:
     self_report = read("tolong saya dikurung majikan, anak saya di rumah")
     assert not self_report.for_someone_else
     assert not read("kena denda overstay brp?").money_demand
+    # A ransom is asked of the people outside; a "denda" may be asked of the worker themselves.
+    assert read("mereka minta tebusan 50 juta, sy harus gmn").for_someone_else
+    worker = read("agen minta sy bayar denda 10 juta kalau mau pulang")
+    assert worker.money_demand and not worker.for_someone_else
 
 
 @pytest.mark.parametrize(

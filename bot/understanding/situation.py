@@ -54,6 +54,8 @@ _MONEY_DEMAND = re.compile(
     r"(?:dilepas\w*|lepas|dibebaskan|bebas|dipulangkan|pulang|keluar|balik)\b"
 )
 
+_RANSOM = re.compile(r"\b(?:tebusan|ditebus|menebus|tebus|ransom)\b")
+
 # Crying and pleading emoji, and the sounds of crying. Anything else with letters is a message.
 _DISTRESS_SIGNS = re.compile(
     "^(?:[\U0001f62d\U0001f622\U0001f97a\U0001f64f\U0001f63f\U0001f614\U0001f61e\U0001f625\U0001f630"
@@ -128,7 +130,8 @@ def read(text: str, country_entity: str | None = None) -> Reading:
     if _DISTRESS_SIGNS.match(text.strip()) and _CRY.search(text):
         return Reading(distress_only=True)
     folded = fold_message(text)
-    relative = bool(_RELATIVE.search(folded)) and not _WRITER_HARMED.search(folded)
+    # A ransom is asked of the people outside; a "denda" may be asked of the worker themselves.
+    relative = bool(_RELATIVE.search(folded) or _RANSOM.search(folded)) and not _WRITER_HARMED.search(folded)
     return Reading(
         language=language.guess(text),
         place=places.mentioned(text, country_entity),
