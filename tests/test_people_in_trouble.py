@@ -5,8 +5,14 @@ Whole dialogs through dispatch, on SQLite and PostgreSQL, with the real Rasa ser
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import yaml
 from sqlalchemy import select
 
+from bot.cli import main
+from bot.config import PROJECT_ROOT, ConfigError, load_settings
 from bot.storage.models import Contact, Conversation, ConversationState, Escalation, Message, Priority
 from tests.support import Dialog, texts
 
@@ -59,6 +65,15 @@ async def test_the_consulate_number_asked_for_leads_with_the_place_asked_about(d
     assert "999" in first and "KJRI Kuching" in first
     # The general list still follows.
     assert "Nomor penting di Indonesia" in texts(replies)
+
+
+async def test_erasing_my_data_forgets_where_i_am(dialog: Dialog) -> None:
+    await dialog.say("kamek kerja kat sibu")
+    assert _contact(dialog).place_city == "sibu"
+    await dialog.say("/hapus")
+    await dialog.press("Ya, hapus")
+    contact = _contact(dialog)
+    assert (contact.place_country, contact.place_city, contact.place_at) == (None, None, None)
 
 
 async def test_a_place_mentioned_as_a_destination_is_not_where_the_person_is(dialog: Dialog) -> None:
@@ -227,3 +242,25 @@ async def test_in_english_self_harm_is_answered_in_english_with_the_numbers_wher
     assert "I am sorry you feel this heavy" in text
     assert "999" in text and "Police: 110" not in text
     assert _escalations(dialog)[0].priority is Priority.URGENT
+
+
+# ---------------------------------------------------------------------------------- configuration
+def test_content_check_lists_the_places_whose_numbers_are_unset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check"]) == 0
+    _, err = capsys.readouterr()
+    assert "no number set yet for people in malaysia/kuching: kjri_kuching" in err
+    assert "no number set yet for people in cambodia: kbri_phnom_penh" in err
+    assert "mental_health_line" in err
+
+
+def test_local_contacts_must_name_known_contacts(tmp_path: Path) -> None:
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    config["local_contacts"]["malaysia"]["kuching"] = ["malaysia_emergency_999", "kjri_kucing"]
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ConfigError, match="local_contacts.malaysia.kuching.*kjri_kucing"):
+        load_settings(path, environ={})
+    settings = load_settings(PROJECT_ROOT / "config.yml", environ={})
+    assert settings.contacts_where("malaysia", "sibu") == ("malaysia_emergency_999", "kjri_kuching")
+    assert settings.contacts_where("malaysia", "ipoh") == ("malaysia_emergency_999", "kbri_kuala_lumpur")
+    assert settings.contacts_where("indonesia") == ()
