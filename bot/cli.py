@@ -25,6 +25,7 @@ from bot.hotline import stats
 from bot.recruitment import agencies
 from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
 from bot.storage.models import StaffRole, utcnow
+from bot.understanding.places import CITIES, INDONESIA
 
 log = logging.getLogger("bot")
 
@@ -92,14 +93,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- content check
 def cmd_content_check(args: argparse.Namespace) -> int:
-    from bot.answers.check import check_directory
+    from bot.answers.check import check_directory, check_local_contacts
     from bot.answers.texts import Texts, TextsError, privacy_values
     from bot.app import UI_TEXTS
     from bot.recruitment.red_flags import COUNTRY_GROUPS
 
     settings = _settings()
+    local_problems, unset_places = check_local_contacts(
+        settings.local_contacts, settings.contacts, {*COUNTRY_GROUPS, INDONESIA},
+        {city: country for city, (country, _) in CITIES.items()},
+    )
     problems = [f"{p.file}: {p.item_id + ': ' if p.item_id else ''}{p.message}"
-                for p in check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS)]
+                for p in [*check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS), *local_problems]]
     try:
         Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
     except TextsError as exc:
@@ -109,6 +114,8 @@ def cmd_content_check(args: argparse.Namespace) -> int:
     unset = settings.unset_contacts()
     if unset:
         print(f"note: contact placeholders not set yet (the bot omits them): {', '.join(unset)}", file=sys.stderr)
+    for line in unset_places:
+        print(f"note: no number set yet for people in {line}", file=sys.stderr)
     if problems:
         print(f"content check failed: {len(problems)} problem(s).", file=sys.stderr)
         return 2

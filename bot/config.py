@@ -161,6 +161,8 @@ class Settings:
     flows: FlowSettings
     privacy: PrivacySettings
     contacts: Mapping[str, Contact] = field(default_factory=dict)
+    # country -> {"all" | city: contact keys}: what works where the person is (config.yml local_contacts).
+    local_contacts: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     var_dir: Path = PROJECT_ROOT / "var"
     job_offer: JobOfferSettings = field(default_factory=JobOfferSettings)
     referrals: ReferralSettings = field(default_factory=ReferralSettings)
@@ -178,6 +180,11 @@ class Settings:
     def unset_contacts(self) -> list[str]:
         """Placeholders the deployment still has to fill in."""
         return sorted(k for k, c in self.contacts.items() if not c.value)
+
+    def contacts_where(self, country: str, city: str | None = None) -> tuple[str, ...]:
+        """The contacts that work in this country (and city), local emergency number first; () if none."""
+        places = self.local_contacts.get(country, {})
+        return tuple(places.get(city or "", ()) or places.get("all", ()))
 
 
 class _Section:
@@ -266,6 +273,22 @@ def _referrals(section: _Section) -> ReferralSettings:
         follow_up_days=section.number("follow_up_days", 7, minimum=1, integer=True),
         follow_up_sweep_seconds=section.number("follow_up_sweep_seconds", 3600, minimum=1),
     )
+
+
+def _local_contacts(section: _Section, contacts: Mapping[str, Contact]) -> dict[str, dict[str, tuple[str, ...]]]:
+    table: dict[str, dict[str, tuple[str, ...]]] = {}
+    for country, raw in section.data.items():
+        places = _Section(raw, f"local_contacts.{country}")
+        table[str(country)] = {}
+        for place, keys in places.data.items():
+            name = f"local_contacts.{country}.{place}"
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ConfigError(f"config key '{name}' must be a list of contact keys.")
+            unknown = [k for k in keys if k not in contacts]
+            if unknown:
+                raise ConfigError(f"config key '{name}' names unknown contacts: {', '.join(unknown)}.")
+            table[str(country)][str(place)] = tuple(keys)
+    return table
 
 
 def _job_offer(section: _Section) -> JobOfferSettings:
@@ -364,6 +387,7 @@ def load_settings(
     privacy = root.section("privacy")
     content_dir = base_dir / (root.text("content_dir", "content/answers") or "content/answers")
 
+    contacts = _contacts(root.section("contacts"))
     return Settings(
         environment=environment,
         default_language=default_language,
@@ -435,7 +459,8 @@ def load_settings(
             chat_retention_days=privacy.number("chat_retention_days", 180, minimum=1, integer=True),
             audit_retention_days=privacy.number("audit_retention_days", 730, minimum=1, integer=True),
         ),
-        contacts=_contacts(root.section("contacts")),
+        contacts=contacts,
+        local_contacts=_local_contacts(root.section("local_contacts"), contacts),
         referrals=_referrals(root.section("referrals")),
         metrics_token=_env(environ, "METRICS_TOKEN"),
     )

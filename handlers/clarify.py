@@ -5,13 +5,23 @@ from __future__ import annotations
 from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
 from bot.understanding.intents import GUESSABLE
+from handlers.comfort import distress
+from handlers.info import say_ban_first
 from handlers.menu import menu_buttons
+from handlers.whereabouts import acknowledge_place
 
 _MIN_GUESS = 0.15
 
 
 def clarify(turn: Turn) -> None:
     """Offer the likeliest meanings as buttons; after repeated misses, offer a person."""
+    if turn.understanding.reading.distress_only:
+        distress(turn)
+        return
+    if turn.understanding.reading.here is not None and turn.understanding.source != "degraded":
+        # "sy di kuching skrg": the bot cannot tell what they want, but it can say what works there.
+        acknowledge_place(turn)
+        return
     conversation = turn.conversation
     conversation.clarify_count += 1
     if turn.understanding.source == "degraded":
@@ -27,6 +37,8 @@ def clarify(turn: Turn) -> None:
             [turn.button("menu_human", AskIntent("request_human")), turn.button("btn_menu", Command("menu"))],
         )
         return
+    # Unsure what is asked, but sure of the country: a banned destination is said at once.
+    say_ban_first(turn)
     guesses = [
         name for name, confidence in turn.understanding.ranking[:4]
         if name in GUESSABLE and confidence >= _MIN_GUESS

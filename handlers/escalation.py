@@ -8,6 +8,7 @@ from bot.chat.payload import Command
 from bot.chat.turn import Turn
 from bot.hotline import escalations
 from bot.storage.models import EscalationStatus, Priority
+from handlers import whereabouts
 from handlers.flows.reports import file_in_progress
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def escalate(turn: Turn) -> None:
         "opened" if created else "joined", escalation.id, turn.contact.id, escalation.priority.value, reason,
     )
     if urgent:
-        text = turn.t("escalation_urgent")
+        text = urgent_text(turn)
         if case is not None:
             text = f"{turn.t('report_filed_on_urgent', number=case.number)}\n\n{text}"
         turn.say(text, [turn.button("btn_end_staff", Command("end_staff"))])
@@ -40,6 +41,53 @@ def escalate(turn: Turn) -> None:
         turn.say(turn.t("escalation_normal"), [turn.button("btn_end_staff", Command("end_staff"))])
     else:
         turn.say(turn.t("escalation_exists"), [turn.button("btn_end_staff", Command("end_staff"))])
+
+
+# Numbers for a family in Indonesia reporting a relative in danger: the police and the Kanwil first.
+FAMILY_CONTACTS = ("police", "kanwil_hotline", "sapa_129", "kp2mi_call_centre", "legal_aid_queue")
+# Someone who may hurt themselves: a counselling line (a placeholder until verified), then emergency numbers.
+SELF_HARM_CONTACTS = ("mental_health_line", "police", "emergency_112", "sapa_129")
+
+
+def urgent_text(turn: Turn) -> str:
+    """The first answer to someone in danger, written for who is writing and where they are."""
+    reading = turn.understanding.reading
+    if "self_harm" in turn.understanding.safety.reasons:
+        return turn.t("escalation_self_harm", numbers=_self_harm_numbers(turn))
+    if reading.for_someone_else:
+        return _family_text(turn)
+    abroad = whereabouts.abroad_now(turn)
+    if abroad is not None:
+        return turn.t(
+            "escalation_urgent_abroad",
+            place=whereabouts.place_name(turn, abroad),
+            local=whereabouts.local_lines(turn, abroad),
+        )
+    return turn.t("escalation_urgent")
+
+
+def _self_harm_numbers(turn: Turn) -> str:
+    texts = turn.services.texts
+    abroad = whereabouts.abroad_now(turn)
+    if abroad is None:
+        return texts.contact_lines(SELF_HARM_CONTACTS, turn.lang)
+    # Abroad, Indonesia's 110 and 112 do not answer: the counselling line, then what works there.
+    lines = [texts.contact_lines(("mental_health_line",), turn.lang), whereabouts.local_lines(turn, abroad)]
+    return "\n".join(line for line in lines if line)
+
+
+def _family_text(turn: Turn) -> str:
+    """A relative or friend writes: what to collect, not to pay, whom to tell, the mission there."""
+    reading = turn.understanding.reading
+    parts = [turn.t("escalation_family")]
+    if reading.money_demand:
+        parts.append(turn.t("family_money"))
+    relative_at = reading.place
+    local = whereabouts.local_lines(turn, relative_at, for_family=True) if relative_at and relative_at.abroad else ""
+    if relative_at is not None and local:
+        parts.append(turn.t("family_relative_abroad", place=whereabouts.place_name(turn, relative_at), local=local))
+    parts.append(turn.t("family_numbers", numbers=turn.services.texts.contact_lines(FAMILY_CONTACTS, turn.lang)))
+    return "\n\n".join(parts)
 
 
 def _reason(turn: Turn) -> str:

@@ -124,6 +124,7 @@ GENERAL_ANSWERS = {
     "check_agency": "check_agency_how",
     "report_trafficking": "report_trafficking_how",
     "report_missing_person": "report_missing_person_how",
+    "report_work_problem": "work_problem_general",
 }
 
 

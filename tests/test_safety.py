@@ -439,3 +439,39 @@ def test_verdict_is_immutable() -> None:
 )
 def test_normalise(raw: str, expected: str) -> None:
     assert fold_message(raw) == expected
+
+
+# Money demanded to release someone (issue 11): ransom, "tebusan" and "denda" are urgent; a fine asked
+# about in general is not.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anak sy di kamboja disekap, mereka minta tebusan 30 juta, sy hrs transfer gk?",
+        "adik saya ditahan agen, agen minta denda 15 juta baru boleh pulang",
+        "mereka minta uang 20jt supaya suami saya dilepas",
+        "agen minta sy bayar denda 10 juta kalau mau pulang",
+        "istri kamek kena tahan, sidak minta denda 5 ribu ringgit baru dilepas",
+        "they want 5000 dollars to release my daughter",
+        "they will only release my son if we pay a fine",
+        "my sister is held and the agent demands a penalty before they let her go",
+        "kalau mau adik saya dipulangkan, kami disuruh bayar denda 25 juta",
+    ],
+)
+def test_money_demanded_for_a_release_is_urgent(text: str) -> None:
+    verdict = check(text)
+    assert verdict.urgent and "danger_now" in verdict.reasons, (text, verdict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kena denda overstay brp?",
+        "denda imigrasi malaysia brp",
+        "berapa denda kalau putus kontrak?",
+        "apa denda buat perusahaan yang kirim pekerja ilegal?",
+        "how much is the fine for overstaying in malaysia?",
+        "saya minta uang ke keluarga supaya bisa pulang",
+    ],
+)
+def test_fines_asked_about_in_general_are_not_urgent(text: str) -> None:
+    assert not check(text).urgent, text

@@ -348,3 +348,34 @@ def _digits(text: str) -> str:
 def _bare_domain(address: str) -> str:
     address = address.lower()
     return address[4:] if address.startswith("www.") else address
+
+
+# --- what works where the person is (config.yml local_contacts) -------------------------------
+
+
+def check_local_contacts(
+    local_contacts: Mapping[str, Mapping[str, Sequence[str]]],
+    contacts: Mapping[str, Any],
+    countries: Collection[str],
+    cities: Mapping[str, str],
+) -> tuple[list[Problem], list[str]]:
+    """Problems of the local_contacts table, and the places whose contacts are still unset.
+
+    `countries`: the country values the bot knows; `cities`: city key -> its country (both passed by
+    the caller, like check_directory's countries). An unset contact is no problem (the bot says it has
+    no number there yet and names Kemlu's Safe Travel panic button) but the deployment must see the list.
+    """
+    shown, _ = read_contacts(contacts)
+    problems: list[Problem] = []
+    unset: list[str] = []
+    for country, places in local_contacts.items():
+        if country not in countries:
+            problems.append(Problem("config.yml", f"local_contacts.{country}", "unknown country value"))
+        for place, keys in places.items():
+            where = country if place == "all" else f"{country}/{place}"
+            if place != "all" and cities.get(place) != country:
+                problems.append(Problem("config.yml", f"local_contacts.{country}.{place}", f"'{place}' is not a known city of {country}"))
+            missing = [key for key in keys if key not in shown or shown[key].text("id") is None]
+            if missing:
+                unset.append(f"{where}: {', '.join(missing)}")
+    return problems, unset

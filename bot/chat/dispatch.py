@@ -184,6 +184,11 @@ class Dispatcher:
                 understanding = from_button(_asked_intent(payload), text)
         if inbound.kind not in ("text", "button") and payload is None:
             payload = MediaSent(inbound.kind)
+        # The conversation follows the person's language, and remembers where they say they are.
+        reading = understanding.reading
+        people.remember_language(contact, reading.language_for(contact.language))
+        if reading.here is not None:
+            people.remember_place(contact, reading.here.country, reading.here.city, self.services.clock())
         settings = self.services.settings
         decision = decide(
             understanding,

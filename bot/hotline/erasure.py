@@ -52,6 +52,7 @@ def erase_person(session: Session, contact: Contact, conversation: Conversation,
     contact.language = None
     contact.consent_at = None
     contact.subscribed_at = None
+    contact.place_country = contact.place_city = contact.place_at = None
     people.leave_flow(conversation)
     escalations.hand_back_to_bot(conversation)
     session.add(AuditEntry(action="erase_on_request", target_type="contact", target_id=contact.id, at=now))

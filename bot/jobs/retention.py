@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import PrivacySettings
@@ -73,6 +73,10 @@ def purge(session: Session, privacy: PrivacySettings, now: datetime) -> PurgeRep
         )
     ).rowcount
 
+    # Where someone said they were is personal data like their messages: kept as long as a chat.
+    session.execute(
+        update(Contact).where(Contact.place_at < chat_cutoff).values(place_country=None, place_city=None, place_at=None)
+    )
     idle_contacts = select(Contact.id).where(
         (Contact.last_inbound_at < chat_cutoff) | (Contact.last_inbound_at.is_(None) & (Contact.created_at < chat_cutoff)),
         ~exists().where(Message.contact_id == Contact.id),

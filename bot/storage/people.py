@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.chat.inbound import Inbound
 from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message
+
+# A place the person named longer ago than this no longer says where they are (people move, go home).
+PLACE_VALID = timedelta(days=90)
 
 
 def find_contact(
@@ -146,3 +149,23 @@ def leave_flow(conversation: Conversation) -> None:
 
 def touch(conversation: Conversation, now: datetime) -> None:
     conversation.last_activity_at = now
+
+
+def remember_language(contact: Contact, language: str | None) -> None:
+    """The person writes in `language` (a first message, or a clear switch); None changes nothing."""
+    if language is not None:
+        contact.language = language
+
+
+def remember_place(contact: Contact, country: str, city: str | None, now: datetime) -> None:
+    """The person said where they are now."""
+    contact.place_country = country[:32]
+    contact.place_city = city[:32] if city else None
+    contact.place_at = now
+
+
+def place_of(contact: Contact, now: datetime) -> tuple[str, str | None] | None:
+    """(country, city) the person last said they are in, while that is recent enough to trust."""
+    if contact.place_country is None or contact.place_at is None or now - contact.place_at > PLACE_VALID:
+        return None
+    return contact.place_country, contact.place_city

@@ -51,6 +51,8 @@ CATALOGUE: tuple[Intent, ...] = (
     Intent("ask_victim_rights", Kind.ANSWER),
     Intent("report_missing_person", Kind.FLOW, flow="missing_person", general_answer=True),
     Intent("report_trafficking", Kind.FLOW, flow="trafficking_report", general_answer=True),
+    # A worker's own trouble abroad, not in danger now: rights in brief, what to do there, a case offered.
+    Intent("report_work_problem", Kind.FLOW, flow="work_problem", general_answer=True),
     Intent("emergency", Kind.HUMAN, guessable=False),
     Intent("request_human", Kind.HUMAN),
     Intent("ask_contacts", Kind.ANSWER),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.understanding.safety import SafetyVerdict
+from bot.understanding.situation import Reading
 
 NO_SAFETY = SafetyVerdict(urgent=False, reasons=(), matched=())
 
@@ -28,6 +29,8 @@ class Understanding:
     ranking: tuple[tuple[str, float], ...] = ()
     source: str = "rasa"  # rasa | degraded | button | command
     safety: SafetyVerdict = field(default=NO_SAFETY)
+    # What the words alone say: language, place, who is writing (nothing for buttons and media).
+    reading: Reading = field(default_factory=Reading)
 
     def urgent(self, threshold: float) -> bool:
         """The safety rules alone suffice; Rasa's `emergency` counts only when it is confident.

@@ -478,6 +478,28 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:uang )?tebusan\b|\bransom\b|\bminta (?:uang )?tebus\w*",
         active=True,
     ),
+    # Money demanded to release someone: a "denda" (fine) or a sum, "baru boleh pulang" / "supaya
+    # dilepas". A fine asked about in general ("denda overstay berapa?") names no release.
+    Rule(
+        "danger_now",
+        r"\bdenda\b(?: \w+){0,6}? (?:supaya|agar|biar|baru|kalau mau|kalau ingin|untuk|buat|sebelum) "
+        r"(?:\w+ ){0,3}?(?:dilepas|dilepaskan|dilepasin|lepas|dibebaskan|bebas|dipulangkan|pulang|keluar|"
+        r"balik)\b"
+        r"|\b(?:dilepas|dilepaskan|dibebaskan|bebas|dipulangkan|pulang|keluar|lepas)\b(?: \w+){0,5}? "
+        r"(?:harus|wajib|mesti|disuruh|suruh) (?:\w+ ){0,2}?(?:bayar|membayar|transfer|kirim|tebus) "
+        r"(?:\w+ ){0,2}?denda\b"
+        r"|\b(?:minta|meminta|menuntut|tuntut|suruh|disuruh) (?:\w+ ){0,2}?(?:uang|duit|transfer|"
+        r"\d+ ?(?:juta|jt|ribu|rb|dollars?|usd|ringgit|rm))\b(?: \w+){0,6}? (?:supaya|agar|biar|baru|"
+        r"kalau mau) (?:\w+ ){0,3}?(?:dilepas|dilepaskan|dilepasin|dibebaskan|bebas|lepas)\b"
+        r"|\b(?:pay|paid|send|transfer)\b(?: \w+){0,4}? (?:a )?(?:fine|penalty|money|\d+ ?(?:dollars?|usd|"
+        r"ringgit|rm))\b(?: \w+){0,6}? (?:to |or |before )?(?:release|free|let (?:her|him|them|me|us) go)\b"
+        r"|\b(?:release|free|let (?:her|him|them|me|us) go)\b(?: \w+){0,5}? (?:if|unless|once|after|"
+        r"when) (?:we|i|you|they|the family) (?:\w+ )?pay\b"
+        r"|\b(?:want|wants|demand|demands|demanding|asking|ask|asks)\b(?: \w+){0,2}? (?:money|fine|penalty|"
+        r"\d+ ?(?:dollars?|usd|ringgit|rm|million|juta))\b(?: \w+){0,3}? (?:to|before|or) (?:\w+ )?(?:release|"
+        r"free|let (?:her|him|them) go)\b",
+        active=True,
+    ),
 )
 
 # A whole message that is only a cry for help. "help", "help me", "/help" ask for the menu in

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 
-from bot.understanding import safety
+from bot.understanding import safety, situation
 from bot.understanding.rasa import NluUnavailable, RasaClient
 from bot.understanding.result import Entity, Understanding
 
@@ -45,15 +45,16 @@ def degraded(text: str, verdict: safety.SafetyVerdict) -> Understanding:
     case = case_id_entity(text)
     if case:
         entities = (case,)
+    reading = situation.read(text)
     if verdict.urgent:
-        return Understanding("emergency", 1.0, entities, source="degraded", safety=verdict)
+        return Understanding("emergency", 1.0, entities, source="degraded", safety=verdict, reading=reading)
     if case:
-        return Understanding("check_case_status", 1.0, entities, source="degraded", safety=verdict)
+        return Understanding("check_case_status", 1.0, entities, source="degraded", safety=verdict, reading=reading)
     lowered = text.lower()
     for intent, pattern in _DEGRADED_KEYWORDS:
         if pattern.search(lowered):
-            return Understanding(intent, 1.0, source="degraded", safety=verdict)
-    return Understanding(None, 0.0, source="degraded", safety=verdict)
+            return Understanding(intent, 1.0, source="degraded", safety=verdict, reading=reading)
+    return Understanding(None, 0.0, source="degraded", safety=verdict, reading=reading)
 
 
 class Understander:
@@ -101,8 +102,15 @@ class Understander:
         case = case_id_entity(text)
         if case:
             entities = entities + (case,)
+        country = next((e.value for e in entities if e.entity == "country"), None)
+        reading = situation.read(text, country)
+        if reading.distress_only or reading.only_here:
+            # Crying with no words, or only "I am in Kuching": whatever Rasa guesses (it has read
+            # "sy di kuching skrg" as an emergency), the bot answers that itself; the safety rules still ran.
+            return Understanding(None, 0.0, entities, source="rasa", safety=verdict, reading=reading)
         return Understanding(
-            parse.intent, parse.confidence, entities, parse.ranking, source="rasa", safety=verdict
+            parse.intent, parse.confidence, entities, parse.ranking, source="rasa", safety=verdict,
+            reading=reading,
         )
 
     async def probe(self) -> None:

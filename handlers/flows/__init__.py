@@ -24,6 +24,7 @@ from handlers.flows import (
     missing_person,
     subscription,
     trafficking_report,
+    work_problem,
 )
 from handlers.info import answer_intent
 from handlers.menu import menu_buttons, show_menu
@@ -41,6 +42,7 @@ FLOWS: dict[str, ModuleType] = {
     missing_person.NAME: missing_person,
     trafficking_report.NAME: trafficking_report,
     case_status.NAME: case_status,
+    work_problem.NAME: work_problem,
 }
 
 
