@@ -192,8 +192,8 @@ class Contact(Base):
     last_inbound_at: Mapped[datetime | None]
     # Where the person last said they are (bot/understanding/places.py) and when: urgent replies and
     # contact answers lead with the numbers that work there. Erased with the rest on request.
-    place_country: Mapped[str | None] = mapped_column(String(32))
-    place_city: Mapped[str | None] = mapped_column(String(32))
+    place_country: Mapped[str | None] = mapped_column(CleanString(32))
+    place_city: Mapped[str | None] = mapped_column(CleanString(32))
     place_at: Mapped[datetime | None]
 
     conversation: Mapped[Conversation] = relationship(back_populates="contact", uselist=False)
