@@ -237,7 +237,11 @@ class Escalation(Base):
     """A conversation handed to the human hotline queue."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_queue", "status", "priority", "opened_at"),)
+    __table_args__ = (
+        Index("ix_escalations_queue", "status", "priority", "opened_at"),
+        # The person's own escalations: the active one, and the one closed lately (reopened when they write back).
+        Index("ix_escalations_contact", "contact_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
@@ -261,13 +265,13 @@ class Escalation(Base):
 
 
 class EscalationNote(Base):
-    """An internal note staff write on an escalation; never sent to the person."""
+    """An internal note on an escalation; never sent to the person. No staff_id: the bot wrote it."""
 
     __tablename__ = "escalation_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
