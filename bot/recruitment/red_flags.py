@@ -381,13 +381,14 @@ _JOB = (
         r"warung makan|kedai|cafe|kafe|pelayan|waiter|waitress|cuci piring|hotel|resort|toko|minimarket|"
         r"supermarket|kasir|shop|store|perawat|nurse|factory|plantation|construction|proyek|kapal|abk|nelayan|"
         r"welder|cleaning service|operator produksi|operator mesin|operator pabrik|tukang|buruh|gudang|"
+        r"fishing (?:boat|vessel)|fisherman|boat crew|ship crew|"
         r"warehouse|supir|sopir|driver|koki|cook"
     )),
 )
 # Kinds of job people mention, each in the "other" group of _JOB (household, online and Mandarin jobs
 # have their own groups). Labels: content/ui.yml jo_job_kind.<kind>. First match wins.
 JOB_KINDS = (
-    ("fishing_vessel", _rx(r"kapal ikan|kapal nelayan|kapal penangkap ikan|abk|anak buah kapal|nelayan|fishing (?:boat|vessel)|fisherman")),
+    ("fishing_vessel", _rx(r"kapal ikan|kapal nelayan|kapal penangkap ikan|abk|anak buah kapal|nelayan|fishing (?:boat|vessel)|fisherman|boat crew|ship crew")),
     ("restaurant", _rx(
         r"restoran|restaurant|resto|rumah makan|warung makan|kedai makan|kedai kopi|cafe|kafe|pelayan|waiter|waitress|"
         r"cuci piring|tukang masak|koki|cook|dapur"
@@ -430,7 +431,8 @@ _NO_PASSPORT = _rx(
 _ROUTE_NO = _rx(
     r"jalur tikus|jalan tikus|lewat hutan|jalan belakang|jalur belakang|jalan pintas|"
     r"tanpa (?:paspor|cap|lewat imigrasi|dokumen)|tidak (?:lewat|melalui) (?:imigrasi|pos|plbn)|"
-    r"(?:lewat|melalui) jalur tidak resmi|masuk (?:secara )?ilegal|illegal route|smuggl\w*"
+    r"(?:lewat|melalui) jalur tidak resmi|masuk (?:secara )?ilegal|illegal route|smuggl\w*|"
+    r"unofficial (?:path|route|crossing|way)|illegal (?:path|crossing|border crossing)|through the (?:jungle|forest)"
 )
 _ROUTE_YES = _rx(
     r"plbn|pos lintas batas(?: negara)?(?: resmi)?|lewat imigrasi|bandara|airport|pesawat|naik pesawat|"
