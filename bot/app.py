@@ -9,7 +9,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.chat.dispatch import Dispatcher
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
-from bot.hotline import referrals, sla, staff_group
+from bot.hotline import escalations, referrals, sla, staff_group
 from bot.hotline.staff_group import StaffGroup
 from bot.jobs import reminders, retention, tips
 from bot.jobs.scheduler import JobScheduler
@@ -153,7 +153,10 @@ def build_app(
     metrics = Metrics(replica)
     metrics.watch(StateCollector(sessions, lambda: understander.status))
     dispatcher = Dispatcher(
-        services, sessions, understander, resolve_handler, on_committed=worker.wake, observer=metrics
+        services, sessions, understander, resolve_handler, on_committed=worker.wake, observer=metrics,
+        closed_lately=functools.partial(
+            escalations.closed_lately, within=timedelta(hours=settings.hotline.reopen_hours)
+        ),
     )
     # Every channel's rule, configured or not: a WhatsApp contact is bound by WhatsApp's window
     # even in a process without Twilio credentials (the terminal chat).

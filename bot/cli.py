@@ -93,7 +93,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- content check
 def cmd_content_check(args: argparse.Namespace) -> int:
-    from bot.answers.check import check_directory, check_local_contacts
+    from bot.answers.check import check_directory, check_interface_texts, check_local_contacts
     from bot.answers.texts import Texts, TextsError, privacy_values
     from bot.app import UI_TEXTS
     from bot.recruitment.red_flags import COUNTRY_GROUPS
@@ -106,7 +106,8 @@ def cmd_content_check(args: argparse.Namespace) -> int:
     problems = [f"{p.file}: {p.item_id + ': ' if p.item_id else ''}{p.message}"
                 for p in [*check_directory(settings.content_dir, settings.contacts, COUNTRY_GROUPS), *local_problems]]
     try:
-        Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
+        ui = Texts.load(UI_TEXTS, settings.contacts, privacy_values(settings.privacy))
+        problems += [f"{p.file}: {p.item_id}: {p.message}" for p in check_interface_texts(ui.strings)]
     except TextsError as exc:
         problems.append(str(exc))
     for problem in problems:

@@ -101,6 +101,8 @@ class HotlineSettings:
     sla_sweep_seconds: float = 30
     session_hours: float = 12
     console_refresh_seconds: float = 4
+    # A person writing within this many hours after staff closed their escalation is not dropped.
+    reopen_hours: float = 72
 
 
 @dataclass(frozen=True)
@@ -447,6 +449,7 @@ def load_settings(
             sla_sweep_seconds=hotline.number("sla_sweep_seconds", 30, minimum=0.1),
             session_hours=hotline.number("session_hours", 12, minimum=0.1),
             console_refresh_seconds=hotline.number("console_refresh_seconds", 4, minimum=1),
+            reopen_hours=hotline.number("reopen_hours", 72, minimum=0),
         ),
         flows=FlowSettings(
             remind_after_minutes=flows.number("remind_after_minutes", 60),

@@ -9,16 +9,17 @@ from bot.storage.models import ConversationState
 from handlers import escalation, flows, info, media, menu
 from handlers.flows import language
 
-# While staff hold the chat, only these commands act; everything else reaches staff.
-_COMMANDS_WITH_STAFF = frozenset({"end_staff", "erase"})
+# While staff hold the chat, only these act; everything else reaches staff. A report's status
+# (/status) is answered in every state: the person must never wait on staff to learn it.
+_WITH_STAFF: frozenset[Payload] = frozenset({
+    Command("end_staff"), Command("erase"), AskIntent("check_case_status"),
+})
 
 
 def pressed(turn: Turn, payload: Payload) -> None:
     """Act on the payload of a button or command."""
     conversation = turn.conversation
-    if conversation.state is ConversationState.WITH_STAFF and not (
-        isinstance(payload, Command) and payload.name in _COMMANDS_WITH_STAFF
-    ):
+    if conversation.state is ConversationState.WITH_STAFF and payload not in _WITH_STAFF:
         escalation.with_staff(turn)
         return
     match payload:

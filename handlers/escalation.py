@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 from bot.chat.payload import Command
 from bot.chat.turn import Turn
 from bot.hotline import escalations
-from bot.storage.models import EscalationStatus, Priority
+from bot.storage.models import Escalation, EscalationStatus, Priority
+from bot.understanding.intents import ANSWERED
 from handlers import whereabouts
 from handlers.flows.reports import file_in_progress
 
 log = logging.getLogger(__name__)
+# Staff read notes in Bahasa Indonesia.
+STAFF_LANG = "id"
+# After a close, the bot answers a message itself only when the NLU is this sure of it.
+PLAIN_CONFIDENCE = 0.8
+# "ok, makasih", "menu" after a close: the end of the talk, not a new request.
+_CLOSING_TALK = frozenset({"thank_you", "goodbye", "affirm", "deny", "ask_menu"})
+# Questions the bot answers itself after a close (the reports and a request for staff reopen instead).
+_PLAIN_QUESTIONS = ANSWERED | frozenset({
+    "check_job_offer", "check_agency", "check_case_status", "change_language", "subscribe_updates",
+    "unsubscribe_updates",
+})
+# A phone number in a message is information for staff ("ini nomor hp majikan 0812..."), not a question.
+_PHONE_NUMBER = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 
 def escalate(turn: Turn) -> None:
@@ -98,34 +114,94 @@ def _reason(turn: Turn) -> str:
 
 
 def with_staff(turn: Turn) -> None:
-    """The person writes while staff handle the chat: staff read it; the bot acknowledges once."""
+    """The person writes while staff handle the chat (or lately closed it): staff read it; the bot
+    acknowledges once, answers status requests, and repeats the numbers to call when it is urgent."""
     escalation = escalations.active_for(turn.session, turn.contact)
     if escalation is None:
+        closed = escalations.recently_closed(turn.session, turn.contact, turn.now, _reopen_window(turn))
+        if closed is not None:
+            _after_close(turn, closed)
+            return
         # Staff closed it elsewhere without handing back: the bot takes over again.
         escalations.hand_back_to_bot(turn.conversation)
-        turn.say(turn.t("back_to_bot"))
+        turn.say(turn.t("end_staff_none"), [turn.button("btn_menu", Command("menu"))])
         return
-    if turn.decision.urgent and escalation.priority is not Priority.URGENT:
-        escalations.raise_priority(turn.session, escalation, Priority.URGENT, _reason(turn))
-        log.warning("escalation.raised id=%s contact=%s", escalation.id, turn.contact.id)
-        turn.say(turn.t("escalation_urgent"))
+    if turn.decision.urgent:
+        if escalation.priority is not Priority.URGENT:
+            escalations.raise_priority(turn.session, escalation, Priority.URGENT, _reason(turn))
+            log.warning("escalation.raised id=%s contact=%s", escalation.id, turn.contact.id)
+            turn.say(turn.t("escalation_urgent"))
+        else:
+            # Already urgent: staff see the message; the person still gets the numbers, every time.
+            turn.say(turn.t("staff_urgent_again"))
+        return
+    if _asks_status(turn):
+        turn.follow("check_case_status")
         return
     if escalation.status is EscalationStatus.OPEN and not turn.conversation.answers.get("acked"):
         turn.conversation.answers = {"acked": True}
-        turn.say(turn.t("staff_ack"), [turn.button("btn_end_staff", Command("end_staff"))])
+        # The button says what pressing it does: a non-urgent request nobody took yet is withdrawn.
+        label = "btn_end_staff" if escalation.priority is Priority.URGENT else "btn_end_staff_cancel"
+        turn.say(turn.t("staff_ack"), [turn.button(label, Command("end_staff"))])
+
+
+def _reopen_window(turn: Turn) -> timedelta:
+    return timedelta(hours=turn.services.settings.hotline.reopen_hours)
+
+
+def _asks_status(turn: Turn) -> bool:
+    """'status KB-2026-000002' typed while staff hold the chat (/status arrives as a pressed command)."""
+    u = turn.understanding
+    return u.intent == "check_case_status" and u.confidence >= turn.services.settings.nlu.confidence_threshold
+
+
+def _after_close(turn: Turn, closed: Escalation) -> None:
+    """Staff closed the person's escalation lately and they write again: never leave them unheard.
+
+    "ok, makasih" or "menu" is answered by the bot. A plain question understood surely is answered too,
+    and staff get a note on the closed escalation. Anything else (the person carries on the talk with
+    staff, sends a photo or a phone number) reopens the same escalation.
+    """
+    u = turn.understanding
+    sure = turn.inbound.kind == "text" and u.intent is not None and u.confidence >= PLAIN_CONFIDENCE
+    if sure and u.intent in _CLOSING_TALK:
+        turn.follow(u.intent)
+        return
+    if sure and u.intent in _PLAIN_QUESTIONS and not _PHONE_NUMBER.search(turn.text):
+        texts = turn.services.texts
+        topic = texts.get(f"intent.{u.intent}", STAFF_LANG) if f"intent.{u.intent}" in texts.strings else u.intent
+        escalations.note_return(
+            turn.session, closed, texts.get("escalation_note_returned", STAFF_LANG, intent=topic), turn.now
+        )
+        log.info("escalation.returned id=%s contact=%s intent=%s", closed.id, turn.contact.id, u.intent)
+        turn.follow(u.intent)
+        return
+    escalations.reopen(turn.session, closed, turn.now)
+    escalations.hand_to_staff(turn.conversation)
+    turn.conversation.answers = {"acked": True}
+    log.warning("escalation.reopened id=%s contact=%s", closed.id, turn.contact.id)
+    ref = escalations.reference(turn.session, turn.services.texts, closed, turn.lang)
+    turn.say(turn.t("escalation_reopened", ref=ref), [turn.button("btn_end_staff", Command("end_staff"))])
 
 
 def end_staff(turn: Turn) -> None:
-    """The person ends the conversation with staff; an unclaimed escalation is closed too."""
+    """The person goes back to the bot; they are told what happens to their request, truthfully.
+
+    An unclaimed, non-urgent request nobody answered is withdrawn. An urgent one stays in the queue
+    (a mistaken tap, or someone else holding the phone, must not take a person in danger off the
+    staff's list), and so does one a staff member holds: they close it.
+    """
     escalation = escalations.active_for(turn.session, turn.contact)
-    # An urgent escalation stays in the queue: a mistaken tap, or someone else holding the phone,
-    # must not take a person in danger off the staff's list.
-    if (
-        escalation is not None
-        and escalation.status is EscalationStatus.OPEN
-        and escalation.priority is not Priority.URGENT
-    ):
-        escalations.close(escalation, "ended_by_person", turn.now)
     escalations.hand_back_to_bot(turn.conversation)
     turn.conversation.answers = {}
-    turn.say(turn.t("back_to_bot"), [turn.button("btn_menu", Command("menu"))])
+    buttons = [turn.button("btn_menu", Command("menu"))]
+    if escalation is None:
+        turn.say(turn.t("end_staff_none"), buttons)
+        return
+    if escalation.status is EscalationStatus.OPEN and escalation.priority is not Priority.URGENT:
+        escalations.close(escalation, "ended_by_person", turn.now)
+        turn.say(turn.t("end_staff_withdrawn"), buttons)
+        return
+    ref = escalations.reference(turn.session, turn.services.texts, escalation, turn.lang)
+    key = "end_staff_after_talk" if escalation.first_staff_reply_at is not None else "end_staff_queued"
+    turn.say(turn.t(key, ref=ref), buttons)

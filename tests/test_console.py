@@ -158,8 +158,10 @@ async def test_person_ends_the_conversation_with_the_button(hotline: Hotline) ->
     ani = hotline.signed_in("ani")
     escalation_id = ani.queue()[0]["id"]
     ani.post(f"/console/e/{escalation_id}/claim")
-    result = await hotline.say("person-1", "Selesai, kembali ke bot", payload="cmd:end_staff")
-    assert "Percakapan dengan petugas selesai" in result.replies[0].text
+    result = await hotline.say("person-1", "Kembali ke bot", payload="cmd:end_staff")
+    # No staff member has spoken yet: the talk did not "end", and the request stays in the queue (issue 11).
+    assert "Percakapan dengan petugas selesai" not in result.replies[0].text
+    assert "Pesan Anda tetap di antrean petugas (nomor 1)" in result.replies[0].text
     assert ani.queue()[0]["with_bot"] is True  # still on the owner's list until they close it
 
 

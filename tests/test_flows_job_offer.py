@@ -45,15 +45,18 @@ async def test_by_buttons_in_bahasa_indonesia_a_risky_offer_is_high_risk_with_le
     assert "RISIKO TINGGI" in result
     assert "Perekrutnya perorangan" in result and "(UU 18/2017 Pasal 69, 81)" in result
     assert "visa turis, kunjungan atau umrah" in result and "(UU 18/2017 Pasal 13)" in result
-    assert "(UU 18/2017 Pasal 30; Perban BP2MI 9/2020)" in result
     assert "jalan tikus" in result and "PLBN Entikong, Aruk, Badau" in result
     assert "Paspor dipegang" not in result  # answered "Tidak"
     assert "Gaji yang dijanjikan terlalu tinggi" not in result  # RM 1,800 is not
     assert "Tanyakan ke BP3MI atau Disnaker" in replies[-1].text
     assert "Informasi umum, bukan nasihat hukum." in replies[-1].text
+    # The three gravest flags lead (issue 11); the other two wait behind a button.
     assert [b.label for b in replies[-1].buttons] == [
-        "Laporkan perekrut ini", "Cek nama PT", "Bicara dengan petugas", "Menu",
+        "Lihat 2 tanda bahaya lain", "Laporkan perekrut ini", "Cek nama PT", "Bicara dengan petugas", "Menu",
     ]
+    more = texts(await dialog.press("Lihat 2 tanda bahaya lain"))
+    assert "(UU 18/2017 Pasal 30; Perban BP2MI 9/2020)" in more and "(UU 18/2017 Pasal 30; Perban BP2MI 9/2020)" not in result
+    assert "Paspor dipegang" not in more and "Gaji yang dijanjikan terlalu tinggi" not in more
     assert conversation(dialog).state is ConversationState.IDLE
     # "Report this recruiter" leads straight into the report flow.
     replies = await dialog.press("Laporkan perekrut ini")
@@ -108,10 +111,12 @@ async def test_a_pasted_advert_is_read_first_and_only_the_rest_is_asked(dialog: 
     assert "Apakah paspor Anda" in asked[1] and "Bagaimana cara berangkatnya?" in asked[2]
     result = texts(replies)
     assert "RISIKO TINGGI" in result
+    assert "Belum jelas: cara berangkat." in result
+    # The three gravest flags lead (issue 11); the rest are one button away.
+    result = texts(await dialog.press("tanda bahaya lain"))
     assert "Syaratnya terlalu mudah" in result  # only the text could show this
     assert "rekening pribadi" in result
     assert "Paspor dipegang orang lain" in result and "Tidak ada perjanjian kerja" in result
-    assert "Belum jelas: cara berangkat." in result
 
 
 async def test_an_advert_pasted_at_the_first_question(dialog: Dialog) -> None:

@@ -128,7 +128,7 @@ async def test_degraded_mode_and_recovery_through_dispatch(rasa_server: RasaServ
         assert (await client.get("/readyz")).json()["nlu"] == "degraded"
         replies = await dialog.say("tolong sy disekap di rumah majikan")
         assert "diteruskan ke petugas" in texts(replies)
-        await dialog.press("Selesai")
+        await dialog.press("Kembali ke bot")
 
         await proxy.start()  # Rasa is back: the periodic re-check notices without any message
         dialog.app.understander.recheck_interval_s = 0

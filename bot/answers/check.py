@@ -259,6 +259,25 @@ def _check_wording(item: Item) -> list[Problem]:
     return problems
 
 
+# Buttons are pressed on Telegram but chosen by typing their number on WhatsApp: the bot's own
+# sentences say "pilih" / "choose" (the WhatsApp channel turns 'pilih "X"' into 'ketik 2 ("X")').
+_PRESS = re.compile(r"(?i)\b(?:tekan|pencet|klik|press|tap|click)\b")
+
+
+def check_interface_texts(strings: Mapping[str, Mapping[str, str]], file: str = "ui.yml") -> list[Problem]:
+    """The bot's own sentences (content/ui.yml): no numbered lists, no button words only Telegram makes true."""
+    problems = []
+    for key, texts in strings.items():
+        for lang, text in texts.items():
+            if _NUMBERED_LINE.search(text):
+                problems.append(Problem(file, key, f"'{lang}' has a numbered list; start the lines with '•' instead "
+                                                   "(on WhatsApp the buttons are numbered lines)"))
+            if _PRESS.search(text):
+                problems.append(Problem(file, key, f"'{lang}' tells people to press or tap; write 'pilih' / 'choose' "
+                                                   "(on WhatsApp people type the number of a choice)"))
+    return problems
+
+
 def _check_lengths(library: Library, item: Item, reserved: Mapping[str, ContactText]) -> list[Problem]:
     problems = []
     for index in range(len(item.parts)):

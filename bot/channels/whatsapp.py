@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -269,7 +270,7 @@ class WhatsAppSender:
 
     def render(self, message: Outgoing, lang: str) -> list[str]:
         """Text, then the buttons as a numbered list the person answers with a number."""
-        parts = split_text(message.text, TEXT_LIMIT)
+        parts = split_text(self.numbered_wording(message, lang), TEXT_LIMIT)
         if not message.buttons:
             return parts
         lines = [self.texts.get("whatsapp_reply_with_number", lang)]
@@ -280,6 +281,20 @@ class WhatsAppSender:
         else:
             parts.append(choices)
         return parts
+
+    def numbered_wording(self, message: Outgoing, lang: str) -> str:
+        """'pilih "Lewati"' naming a choice listed below becomes 'ketik 3 ("Lewati")': here people type numbers.
+
+        The sentences (content/ui.yml) say "pilih" (choose), true on every channel; what choosing means is
+        the channel's rule, so it lives here.
+        """
+        text = message.text
+        verb = re.escape(self.texts.get("whatsapp_choose", lang))
+        for number, (label, _payload) in enumerate(message.buttons, start=1):
+            typed = self.texts.get("whatsapp_type_number", lang, number=number)
+            pattern = re.compile(rf'(?i)\b{verb}\s+"{re.escape(label)}"')
+            text = pattern.sub(lambda m, typed=typed, label=label: _same_case(m.group(0), f'{typed} ("{label}")'), text)
+        return text
 
     def _recipient(self, message: Outgoing) -> tuple[str, bool, bool]:
         """(language, window open, reopening template already sent since the person last wrote)."""
@@ -295,6 +310,11 @@ class WhatsAppSender:
             )
         return lang, is_open, prompted
 
+
+
+def _same_case(original: str, replacement: str) -> str:
+    """Keep a sentence's capital: 'Pilih "X"' becomes 'Ketik 1 ("X")'."""
+    return replacement[:1].upper() + replacement[1:] if original[:1].isupper() else replacement
 
 
 # ---------------------------------------------------------------- the channel

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -20,6 +21,7 @@ from bot.chat.turn import Services, Turn
 from bot.outbox.enqueue import enqueue
 from bot.storage import people
 from bot.storage.db import transaction
+from bot.storage.models import Contact, ConversationState
 from bot.understanding import safety
 from bot.understanding.result import Understanding
 from bot.understanding.understand import Understander, from_button
@@ -45,6 +47,9 @@ class DispatchResult:
 
 Handler = Callable[[Turn], None]
 ResolveHandler = Callable[[Route], Handler]
+# Whether staff closed this person's escalation lately, so what they write goes back to staff
+# (bot.hotline; handed in by the app factory, as the handlers are).
+ClosedLately = Callable[[Session, Contact, datetime], bool]
 
 
 class DispatchObserver(Protocol):
@@ -70,6 +75,7 @@ class Dispatcher:
         resolve_handler: ResolveHandler,
         on_committed: Callable[[], None] | None = None,
         observer: DispatchObserver | None = None,
+        closed_lately: ClosedLately | None = None,
     ) -> None:
         self.services = services
         self.sessions = sessions
@@ -77,6 +83,7 @@ class Dispatcher:
         self.resolve_handler = resolve_handler
         self.on_committed = on_committed
         self.observer = observer
+        self.closed_lately = closed_lately
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def _lock(self, inbound: Inbound) -> asyncio.Lock:
@@ -197,6 +204,11 @@ class Dispatcher:
             payload=payload,
             threshold=settings.nlu.confidence_threshold,
             find_answer=self.services.find_answer,
+            after_close=(
+                self.closed_lately is not None
+                and conversation.state is ConversationState.IDLE
+                and self.closed_lately(session, contact, self.services.clock())
+            ),
         )
         message.intent = decision.intent
         message.confidence = understanding.confidence

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.chat.payload import Payload
+from bot.chat.payload import MediaSent, Payload
 from bot.storage.models import ConversationState
 from bot.understanding.intents import FLOW_FOR_INTENT, Kind, kind_of
 from bot.understanding.result import Understanding
@@ -89,8 +89,14 @@ def decide(
     payload: Payload | None = None,
     threshold: float,
     find_answer: FindAnswer,
+    after_close: bool = False,
 ) -> Decision:
-    """The one routing rule set, used by live messages and by `python -m bot triage`."""
+    """The one routing rule set, used by live messages and by `python -m bot triage`.
+
+    after_close: staff closed this person's escalation lately (config.yml hotline.reopen_hours); what
+    they write next goes to the staff side (WithStaff), which reopens it or, for a plain question,
+    lets the bot answer and tells staff. Buttons and commands still act as pressed.
+    """
     in_flow = state is ConversationState.IN_FLOW and bool(flow)
     # Mid-flow, a short answer ("paspornya ditahan", "dia mau pulang") out of context is not an
     # emergency by Rasa's guess alone; the safety rules still catch real danger at every step.
@@ -99,6 +105,8 @@ def decide(
     # Safety first: an urgent message escalates from any state, even mid-flow or mid-button.
     if urgent and state is not ConversationState.WITH_STAFF:
         return Decision("emergency", True, Escalate())
+    if after_close and state is ConversationState.IDLE and (payload is None or isinstance(payload, MediaSent)):
+        return Decision(intent, urgent, WithStaff())
     if payload is not None:
         return Decision(intent, urgent, Pressed(payload))
     if state is ConversationState.WITH_STAFF:

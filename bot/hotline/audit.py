@@ -23,6 +23,7 @@ ACTIONS = {
     "reassign": "Mengalihkan",
     "handback": "Kembalikan ke bot",
     "close": "Menutup",
+    "reopen": "Dibuka lagi (pengguna menulis lagi)",
     "case_status": "Ubah status laporan",
     "export": "Ekspor CSV",
     "view_audit": "Membuka log audit",

@@ -73,6 +73,29 @@ def _tell_person(
     enqueue(session, contact, Reply(texts.get(key, lang), buttons))
 
 
+def _tell_closed(
+    session: Session, escalation: Escalation, texts: Texts, now: datetime, settings: Settings, window_open: WindowOpen,
+) -> None:
+    """The closing message: which conversation (its number), what happens next, and how to come back.
+
+    No buttons: it may arrive in the middle of something else, where a typed "1" would mean another choice.
+    """
+    contact = escalation.contact
+    if window(contact, now, settings, window_open).closed:
+        return
+    lang = contact.language or settings.default_language
+    text = texts.get(
+        "escalation_closed", lang,
+        ref=escalations.reference(session, texts, escalation, lang),
+        next=texts.get(f"closing_next.{escalation.outcome}", lang),
+        hours=f"{settings.hotline.reopen_hours:g}",
+    )
+    number = escalations.case_number(session, escalation)
+    if number:
+        text = f"{text}\n{texts.get('escalation_closed_case', lang, number=number)}"
+    enqueue(session, contact, Reply(text))
+
+
 def _conversation(session: Session, escalation: Escalation) -> Conversation:
     contact = escalation.contact
     return contact.conversation or people.get_conversation(session, contact)
@@ -235,7 +258,8 @@ def close(
     if conversation.state is ConversationState.WITH_STAFF:
         escalations.hand_back_to_bot(conversation)
         conversation.answers = {}
-        _tell_person(session, escalation, texts, "back_to_bot", now, settings, window_open, menu_button=True)
+    # Whether staff held the chat or had handed it back, the person learns it is closed and how to come back.
+    _tell_closed(session, escalation, texts, now, settings, window_open)
 
 
 def change_case_status(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.answers.texts import Texts
+from bot.hotline import audit
+from bot.hotline.labels import OUTCOMES
 from bot.storage.models import (
     PRIORITY_RANK,
     Case,
@@ -15,6 +18,7 @@ from bot.storage.models import (
     Conversation,
     ConversationState,
     Escalation,
+    EscalationNote,
     EscalationStatus,
     Priority,
 )
@@ -22,7 +26,9 @@ from bot.storage.models import (
 ACTIVE = (EscalationStatus.OPEN, EscalationStatus.CLAIMED)
 # Session.info key: callables (session, escalation, event) the app factory registers (e.g. the
 # Telegram staff group). Every caller (chat, flows) opens escalations here, so all of them notify
-# the same way, inside the same transaction; event is "opened" or "raised" (priority went up).
+# the same way, inside the same transaction; event is "opened", "raised" (priority went up),
+# "reopened" (the person wrote back after staff closed it) or "returned" (they asked the bot a plain
+# question after the close: the bot answered, staff get a note).
 LISTENERS = "escalation_listeners"
 Listener = Callable[[Session, Escalation, str], None]
 
@@ -104,3 +110,73 @@ def hand_to_staff(conversation: Conversation) -> None:
 def hand_back_to_bot(conversation: Conversation) -> None:
     conversation.state = ConversationState.IDLE
     conversation.clarify_count = 0
+
+
+def recently_closed(session: Session, contact: Contact, now: datetime, within: timedelta) -> Escalation | None:
+    """The person's latest escalation when staff closed it less than `within` ago.
+
+    Only a close by staff counts: an escalation the person ended themselves, or erased, stays closed,
+    and so does an older one behind it. One query: dispatch asks this for every message to the bot.
+    """
+    if within <= timedelta(0):
+        return None
+    latest = session.scalars(
+        select(Escalation).where(Escalation.contact_id == contact.id).order_by(Escalation.id.desc()).limit(1)
+    ).first()
+    if (
+        latest is None
+        or latest.status is not EscalationStatus.CLOSED
+        or latest.outcome not in OUTCOMES
+        or latest.closed_at is None
+        or latest.closed_at < now - within
+    ):
+        return None
+    return latest
+
+
+def closed_lately(session: Session, contact: Contact, now: datetime, *, within: timedelta) -> bool:
+    """Dispatch's question (bot.chat.dispatch.ClosedLately): should this person's next message go back to staff?"""
+    return recently_closed(session, contact, now, within) is not None
+
+
+def reopen(session: Session, escalation: Escalation, now: datetime) -> None:
+    """The person wrote back after staff closed it: the same escalation waits in the queue again.
+
+    It waits from now (the queue and the SLA count from opened_at); the audit log keeps the close.
+    """
+    audit.record(
+        session, "reopen", staff_id=None, now=now, target_type="escalation", target_id=escalation.id,
+        closed_at=escalation.closed_at.isoformat() if escalation.closed_at else None,
+        outcome=escalation.outcome, claimed_by=escalation.claimed_by, opened_at=escalation.opened_at.isoformat(),
+    )
+    escalation.status = EscalationStatus.OPEN
+    escalation.opened_at = now
+    escalation.closed_at = None
+    escalation.outcome = None
+    escalation.claimed_by = None
+    escalation.claimed_at = None
+    escalation.alert_level = 0
+    escalation.reply_overdue = False
+    session.flush()
+    _notify(session, escalation, "reopened")
+
+
+def note_return(session: Session, escalation: Escalation, text: str, now: datetime) -> EscalationNote:
+    """Tell staff on a closed escalation that the person came back and the bot answered them."""
+    note = EscalationNote(escalation_id=escalation.id, staff_id=None, text=text, created_at=now)
+    session.add(note)
+    session.flush()
+    _notify(session, escalation, "returned")
+    return note
+
+
+def case_number(session: Session, escalation: Escalation) -> str | None:
+    return session.scalar(select(Case.number).where(Case.id == escalation.case_id)) if escalation.case_id else None
+
+
+def reference(session: Session, texts: Texts, escalation: Escalation, lang: str) -> str:
+    """How the person is told which conversation this is: their report's number, else the queue number staff see."""
+    number = case_number(session, escalation)
+    if number:
+        return texts.get("escalation_ref_case", lang, number=number)
+    return texts.get("escalation_ref_chat", lang, id=escalation.id)

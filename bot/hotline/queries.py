@@ -241,7 +241,7 @@ def view(
     conversation = contact.conversation
     notes = session.execute(
         select(EscalationNote, Staff.username)
-        .join(Staff, Staff.id == EscalationNote.staff_id)
+        .outerjoin(Staff, Staff.id == EscalationNote.staff_id)
         .where(EscalationNote.escalation_id == escalation.id)
         .order_by(EscalationNote.id)
     ).all()
@@ -251,7 +251,8 @@ def view(
         state=conversation.state if conversation else None,
         claimer=escalation.claimer.username if escalation.claimer else None,
         case=session.get(Case, escalation.case_id) if escalation.case_id else None,
-        notes=[NoteLine(note.created_at, username, note.text) for note, username in notes],
+        # A note without a staff member was written by the bot (the person came back after a close).
+        notes=[NoteLine(note.created_at, username or "bot", note.text) for note, username in notes],
         window=window(contact, now, settings, window_open),
     )
 

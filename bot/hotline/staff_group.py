@@ -71,14 +71,26 @@ class StaffGroup:
         return enqueue_raw(session, CHANNEL, str(self.chat_id), Reply(text, buttons), extra=extra)
 
     def on_escalation(self, session: Session, escalation: Escalation, event: str) -> None:
-        """Listener for bot.escalations: a new (or newly urgent) escalation appears in the group."""
+        """Listener for bot.escalations: a new, newly urgent, reopened or returned-to escalation appears in the group."""
         priority = PRIORITY_LABELS[escalation.priority]
         reason = reason_label(escalation.reason)
         if event == "raised":
             self.post(session, "staff_group_raised", escalation.id, reply_to=escalation.staff_group_message_id,
                       priority=priority, reason=reason)
             return
+        if event == "returned":
+            self.post(session, "staff_group_returned", escalation.id, reply_to=escalation.staff_group_message_id)
+            return
         case_number = session.scalar(select(Case.number).where(Case.id == escalation.case_id)) if escalation.case_id else None
+        if event == "reopened":
+            # A new Claim button: the reopened escalation is unclaimed again.
+            self.post(
+                session, "staff_group_reopened", escalation.id,
+                buttons=(Button(self.texts.get("btn_staff_claim", LANG), f"{CLAIM_PREFIX}{escalation.id}"),),
+                reply_to=escalation.staff_group_message_id, priority=priority,
+                case=f"\nLaporan: {case_number}" if case_number else "",
+            )
+            return
         channel = CHANNEL_LABELS.get(escalation.contact.channel, escalation.contact.channel)
         self.post(
             session, "staff_group_new", escalation.id,

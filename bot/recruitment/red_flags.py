@@ -137,6 +137,14 @@ FLAGS: dict[str, RedFlag] = {
             "Household work in the Middle East or North Africa: placement with individual (household) employers in 21 countries of the region has been banned since 2015 (confirm at BP3MI)",
             "Kepmenaker 260/2015", "Manpower Minister Decree 260/2015",
         ),
+        # "Ndak perlu paspor", "paspor nanti dibuatkan": leaving without one's own passport, or with one
+        # a recruiter "makes", is a sign of illegal placement whatever else the offer says.
+        _flag(
+            "no_passport", 3, "§1, §5",
+            "Katanya tidak perlu paspor, atau paspor \"nanti dibuatkan\" perekrut: paspor atas nama dan data Anda sendiri wajib ada sebelum berangkat; memalsukan data dalam dokumen adalah pidana",
+            "You are told no passport is needed, or that the recruiter will \"make\" one for you: a passport in your own name and with your true details is required before you leave; false data in documents is a crime",
+            "UU 18/2017 Pasal 13, 79", "Law 18/2017 Art. 13, 79",
+        ),
         _flag(
             "no_contract", 2, "§1, §5",
             "Tidak ada perjanjian kerja tertulis sebelum berangkat: perjanjian kerja dan perjanjian penempatan wajib ada",
@@ -332,7 +340,11 @@ _FEE_YES = _rx(
     r"pelatihan|keberangkatan|visa|tiket|paspor)|uang (?:pendaftaran|daftar|jaminan|muka|proses|"
     r"administrasi|pelicin)|bayar (?:dulu|di muka|dimuka|didepan|di depan|duluan)|dp|down payment|"
     r"transfer (?:dulu|ke)|registration fee|processing fee|deposit|pay (?:first|upfront|up front)|"
-    r"diminta (?:uang|bayar)|biaya \d+"
+    r"diminta (?:uang|bayar)|biaya \d+|"
+    # "bayar 3 juta dulu", "hrs bayar 3jt", "transfer rp 3 000 000": an amount to pay is money up front.
+    r"bayar (?:\S+ ){1,3}(?:dulu|duluan|di muka|dimuka|di depan|didepan)|"
+    r"(?:bayar|setor|transfer|kirim uang|pay) (?:sebesar |senilai |uang )?(?:rp |idr |rm )?\d[\d ]*(?:juta|jt|ribu|rb|k)?(?![a-z])|"
+    r"\d+ ?(?:juta|jt) (?:dulu|di muka|dimuka|duluan)"
 )
 _PERSONAL_ACCOUNT = _rx(
     r"rekening (?:pribadi|saya|atas nama|a n|an)|rek (?:pribadi|bca|bri|bni|mandiri)|"
@@ -365,10 +377,31 @@ _JOB = (
         r"online job|crypto|kripto|game online|judi online|scammer"
     )),
     ("other", _rx(
-        r"pabrik|kilang|kebun|ladang|sawit|perkebunan|konstruksi|bangunan|restoran|hotel|perawat|nurse|"
-        r"factory|plantation|construction|kapal|abk|nelayan|welder|cleaning service|operator produksi|"
-        r"operator mesin|operator pabrik|tukang|buruh|gudang|warehouse|supir|sopir|driver|koki|cook"
+        r"pabrik|kilang|kebun|ladang|sawit|perkebunan|konstruksi|bangunan|restoran|restaurant|resto|rumah makan|"
+        r"warung makan|kedai|cafe|kafe|pelayan|waiter|waitress|cuci piring|hotel|resort|toko|minimarket|"
+        r"supermarket|kasir|shop|store|perawat|nurse|factory|plantation|construction|proyek|kapal|abk|nelayan|"
+        r"welder|cleaning service|operator produksi|operator mesin|operator pabrik|tukang|buruh|gudang|"
+        r"fishing (?:boat|vessel)|fisherman|boat crew|ship crew|"
+        r"warehouse|supir|sopir|driver|koki|cook"
     )),
+)
+# Kinds of job people mention, each in the "other" group of _JOB (household, online and Mandarin jobs
+# have their own groups). Labels: content/ui.yml jo_job_kind.<kind>. First match wins.
+JOB_KINDS = (
+    ("fishing_vessel", _rx(r"kapal ikan|kapal nelayan|kapal penangkap ikan|abk|anak buah kapal|nelayan|fishing (?:boat|vessel)|fisherman|boat crew|ship crew")),
+    ("restaurant", _rx(
+        r"restoran|restaurant|resto|rumah makan|warung makan|kedai makan|kedai kopi|cafe|kafe|pelayan|waiter|waitress|"
+        r"cuci piring|tukang masak|koki|cook|dapur"
+    )),
+    ("hotel", _rx(r"hotel|resort|penginapan|housekeeping|room boy|room attendant")),
+    ("shop", _rx(r"toko|kedai|minimarket|supermarket|mall|kasir|cashier|shop|store|penjaga toko|jaga toko")),
+    ("plantation", _rx(r"sawit|kebun|perkebunan|ladang|plantation|estate|ladang sawit|kelapa sawit|karet")),
+    ("factory", _rx(r"pabrik|kilang|factory|operator produksi|operator mesin|operator pabrik|manufaktur")),
+    ("construction", _rx(r"bangunan|konstruksi|construction|proyek|kuli bangunan|tukang bangunan|tukang batu|welder|las")),
+    ("care", _rx(r"perawat|nurse|panti jompo|rumah sakit|hospital")),
+    ("driver", _rx(r"supir|sopir|driver")),
+    ("cleaning", _rx(r"cleaning service|cleaner|kebersihan|tukang sapu")),
+    ("warehouse", _rx(r"gudang|warehouse|logistik")),
 )
 _CONTRACT_NO = _rx(
     r"tanpa (?:kontrak|perjanjian)|tidak ada (?:kontrak|perjanjian)|(?:kontrak|perjanjian(?: kerja)?) "
@@ -387,10 +420,19 @@ _PASSPORT_FOR_VISA = _rx(
     r"(?:untuk|utk|buat|selama) (?:proses |pengurusan |urus |mengurus |pembuatan )?(?:visa|calling visa)|"
     r"(?:for|during) (?:the )?visa(?: processing| application)?"
 )
+_NO_PASSPORT = _rx(
+    r"(?:tidak|tak) (?:perlu|usah|pakai|butuh|wajib|harus|payah) (?:pakai |punya |bikin |buat |urus |mengurus )?paspor|"
+    r"tanpa paspor|paspor (?:nanti |akan |bisa |biar )?(?:kami |agen |bos |sponsor |perusahaan )?"
+    r"(?:di ?buatkan|dibuatkan|buatkan|di ?bikinkan|dibikinkan|bikinkan|di ?uruskan|diuruskan|uruskan)|"
+    r"paspor (?:menyusul|belakangan|nanti saja|nyusul)|"
+    r"(?:no|without (?:a )?) ?(?:need (?:for )?(?:a )?)?paspor(?: needed| required)?|"
+    r"(?:don t|dont|do not) need (?:a )?paspor|paspor (?:will be )?(?:made|arranged) (?:for you|by)"
+)
 _ROUTE_NO = _rx(
     r"jalur tikus|jalan tikus|lewat hutan|jalan belakang|jalur belakang|jalan pintas|"
     r"tanpa (?:paspor|cap|lewat imigrasi|dokumen)|tidak (?:lewat|melalui) (?:imigrasi|pos|plbn)|"
-    r"(?:lewat|melalui) jalur tidak resmi|masuk (?:secara )?ilegal|illegal route|smuggl\w*"
+    r"(?:lewat|melalui) jalur tidak resmi|masuk (?:secara )?ilegal|illegal route|smuggl\w*|"
+    r"unofficial (?:path|route|crossing|way)|illegal (?:path|crossing|border crossing)|through the (?:jungle|forest)"
 )
 _ROUTE_YES = _rx(
     r"plbn|pos lintas batas(?: negara)?(?: resmi)?|lewat imigrasi|bandara|airport|pesawat|naik pesawat|"
@@ -483,6 +525,14 @@ def job_of(text: str) -> str | None:
     return _first(_JOB, text)
 
 
+def job_kind_of(text: str) -> str | None:
+    """The job as people name it (restaurant, fishing boat...), for saying back what was understood.
+
+    The verdict uses `job_of`'s groups; a kind only names the job truthfully ("Restoran", not "Pabrik").
+    """
+    return _first(JOB_KINDS, text)
+
+
 def company_name_in(text: str) -> str | None:
     """'PT Maju Jaya' as written in an advert (capitalised words after PT / CV), if any."""
     m = _COMPANY_NAME.search(text)
@@ -569,6 +619,7 @@ def scan(text: str, rules: SalaryRules = DEFAULT_SALARY_RULES, country_entity: s
         result.salary_idr = salary
     for code, rx in (
         ("personal_account", _PERSONAL_ACCOUNT), ("too_easy", _TOO_EASY), ("debt", _DEBT), ("marriage", _MARRIAGE),
+        ("no_passport", _NO_PASSPORT),
     ):
         if rx.search(folded):
             result.text_flags.add(code)

@@ -331,6 +331,8 @@ class Escalation(Base):
         Index("ix_escalations_case", "case_id"),
         # Covers the dashboard's counts and claim times by date.
         Index("ix_escalations_opened", "opened_at", "priority", "claimed_at", "reply_overdue"),
+        # The person's own escalations: the active one, and the one closed lately (reopened when they write back).
+        Index("ix_escalations_contact", "contact_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -355,13 +357,13 @@ class Escalation(Base):
 
 
 class EscalationNote(Base):
-    """An internal note staff write on an escalation; never sent to the person."""
+    """An internal note on an escalation; never sent to the person. No staff_id: the bot wrote it."""
 
     __tablename__ = "escalation_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     text: Mapped[str] = mapped_column(CleanText())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,4 @@
-"""Follow a report (/status, "status KB-2026-000123", intent check_case_status).
+"""Follow a report (/status, "status KB-2026-000123", intent check_case_status), in every state.
 
 Only the channel identity that made the report sees it. A number that does not exist and a number
 that belongs to someone else get the same answer, so the bot never confirms that a case exists.
@@ -10,7 +10,7 @@ from bot.chat.payload import Command, FlowAnswer
 from bot.chat.turn import Turn
 from bot.hotline import cases
 from bot.storage import people
-from bot.storage.models import Case
+from bot.storage.models import Case, ConversationState
 from bot.understanding.understand import case_id_entity
 
 NAME = "case_status"
@@ -19,12 +19,15 @@ MAX_LISTED = 5
 
 def start(turn: Turn) -> None:
     """Show the case named in the message, or this chat's own reports."""
-    people.leave_flow(turn.conversation)
+    with_staff = turn.conversation.state is ConversationState.WITH_STAFF
+    if not with_staff:
+        people.leave_flow(turn.conversation)
     number = turn.understanding.entity("case_id")
     if number is None:
         entity = case_id_entity(turn.text)
         number = entity.value if entity else None
-    buttons = [turn.button("btn_menu", Command("menu"))]
+    # While staff hold the chat the bot's menu does not act, so it offers no buttons.
+    buttons = [] if with_staff else [turn.button("btn_menu", Command("menu"))]
     if number:
         case = cases.find_own(turn.session, turn.contact, number)
         if case is None:
@@ -34,7 +37,7 @@ def start(turn: Turn) -> None:
         return
     own = cases.own_cases(turn.session, turn.contact, MAX_LISTED)
     if not own:
-        turn.say(turn.t("case_none"), [turn.button("menu_report", Command("report")), *buttons])
+        turn.say(turn.t("case_none"), [turn.button("menu_report", Command("report")), *buttons] if buttons else [])
         return
     listed = "\n\n".join(_describe(turn, case) for case in own)
     turn.say(f"{turn.t('case_list_head')}\n\n{listed}", buttons)

@@ -8,18 +8,28 @@ for the land border (Malaysia / Brunei, or an unknown destination), so no path a
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.chat.inbound import Button
 from bot.chat.payload import AskIntent, Command, FlowAnswer
+from bot.chat.router import Pressed
 from bot.chat.turn import Turn
 from bot.hotline import job_checks
 from bot.recruitment import agencies, red_flags
 from bot.recruitment.red_flags import SalaryRules
 from bot.storage import people
-from handlers.flows import steps
+from handlers.flows import reports, steps
 from handlers.flows.steps import Option, Question, Script, State
 
 NAME = "job_offer"
 # Below this many characters a typed answer is an answer; longer text that is not one is read as an advert.
 ADVERT_MIN_CHARS = 40
+# The verdict leads with this many red flags, gravest first; the rest wait behind a button (phone-sized text).
+FLAGS_SHOWN = 3
+# The choice of the "more warning signs" button under a verdict.
+MORE_FLAGS = "more_flags"
+# A pasted advert is kept (this long) for a report made right after the check.
+ADVERT_KEPT_CHARS = 1000
 
 _UNKNOWN = Option("unknown", "jo_opt_unknown", means="unknown")
 QUESTIONS = (
@@ -128,7 +138,7 @@ def _intercept(turn: Turn, state: State, q: Question) -> bool:
     """A long text is read as an advert first; then only what it left open is asked."""
     text = turn.text.strip()
     if len(text) < ADVERT_MIN_CHARS:
-        return False
+        return _short_answer_flags(turn, state, q, text)
     found = _read_advert(turn, state, text)
     if not found:
         return False
@@ -136,7 +146,31 @@ def _intercept(turn: Turn, state: State, q: Question) -> bool:
     return True
 
 
+def _short_answer_flags(turn: Turn, state: State, q: Question, text: str) -> bool:
+    """A short answer may show a red flag by itself ("ndak perlu paspor", "paspor nanti dibuatkan"): note it.
+
+    At the passport question it is the answer (whether someone will hold a passport is then unknown).
+    """
+    known = set(state.extra.get("text_flags", []))
+    found = red_flags.scan(text, _rules(turn)).text_flags - known
+    if not found:
+        return False
+    state.extra["text_flags"] = sorted(known | found)
+    state.save(turn)
+    if q.key != "passport" or "no_passport" not in found:
+        return False  # the answer is still read as usual
+    state.answers["passport"] = "unknown"
+    state.history = [k for k in state.history if k != q.key] + [q.key]
+    steps.advance(turn, SCRIPT, state, _with_at_once(turn, state, turn.t("jo_read_flags_only")))
+    return True
+
+
 def _after_answer(turn: Turn, state: State, key: str) -> bool:
+    if key == "job" and turn.inbound.kind == "text" and state.answers.get("job") == "other":
+        kind = red_flags.job_kind_of(turn.text)
+        if kind:
+            state.extra["job_kind"] = kind
+            state.save(turn)
     if key == "salary" and state.answers.get("salary") == "amount":
         state.extra["salary_idr"] = red_flags.salary_amount_idr(turn.text, _rules(turn), need_keyword=False)
         state.save(turn)
@@ -176,24 +210,36 @@ def _read_advert(turn: Turn, state: State, text: str) -> dict[str, str]:
     company = red_flags.company_name_in(text)
     if company and "company_name" not in state.extra:
         state.extra["company_name"] = company
+    kind = red_flags.job_kind_of(text)
+    if kind and state.answers.get("job") == "other" and "job_kind" not in state.extra:
+        state.extra["job_kind"] = kind
+    if new or result.text_flags:
+        state.extra.setdefault("advert", text[:ADVERT_KEPT_CHARS])
     state.save(turn)
     return {**new, **{f"flag:{f}": "1" for f in result.text_flags}} if (new or result.text_flags) else {}
 
 
 def _understood(turn: Turn, found: dict[str, str], state: State) -> str:
-    parts = []
-    for key, value in found.items():
-        if key.startswith("flag:"):
-            continue
-        if key == "salary":
-            label = _salary_label(turn, state)
-        else:
-            option = next((q.option(value) for q in QUESTIONS if q.key == key), None)
-            label = turn.t(option.label) if option else value
-        parts.append(f"• {turn.t(_SHORT[key])}: {label}")
+    parts = [
+        f"• {turn.t(_SHORT[key])}: {_label(turn, state, key, value)}"
+        for key, value in found.items() if not key.startswith("flag:")
+    ]
     if not parts:
         return turn.t("jo_read_flags_only")
+    flags = [key.removeprefix("flag:") for key in found if key.startswith("flag:")]
+    if flags:
+        parts.append(f"• {turn.t('jo_flags_head')} {_flag_names(turn, flags)}")
     return turn.t("jo_read_advert", items="\n".join(parts))
+
+
+def _label(turn: Turn, state: State, key: str, value: str) -> str:
+    """An answer as the person reads it back: the job they named ("Restoran"), not the button's group."""
+    if key == "salary" and value == "amount":
+        return _salary_label(turn, state)
+    if key == "job" and value == "other" and state.extra.get("job_kind"):
+        return turn.t(f"jo_job_kind.{state.extra['job_kind']}")
+    option = next((q.option(value) for q in QUESTIONS if q.key == key), None)
+    return turn.t(option.label) if option else value
 
 
 def _salary_label(turn: Turn, state: State) -> str:
@@ -221,6 +267,9 @@ SCRIPT = Script(
 # ------------------------------------------------------------------------------------ flow
 def start(turn: Turn) -> None:
     """Explain the check; read the message that started it if it describes the offer."""
+    if _more_flags_pressed(turn):
+        more_flags(turn)
+        return
     if steps.stale_start(turn, SCRIPT):
         return
     state = State()
@@ -237,7 +286,7 @@ def resume(turn: Turn, answer: FlowAnswer | None) -> None:
 
 
 def finish(turn: Turn, state: State) -> None:
-    """The verdict: risk level, each red flag with its legal basis, what to do next."""
+    """The verdict: risk level, the gravest red flags with their legal bases, what to do next."""
     answers = {k: str(v) for k, v in state.answers.items() if v != steps.SKIP}
     result = red_flags.assess(
         answers, set(state.extra.get("text_flags", [])),
@@ -246,10 +295,16 @@ def finish(turn: Turn, state: State) -> None:
     people.leave_flow(turn.conversation)
     # Only the verdict is kept, for the monitoring figures (no text, no person).
     job_checks.record(turn.session, result.level, [f.code for f in result.flags], turn.now)
+    # What a report made right after this check needs, so it does not ask it again.
+    reports.carry(turn, NAME, {
+        "answers": answers, "job_kind": state.extra.get("job_kind"), "company_name": state.extra.get("company_name"),
+        "salary_idr": state.extra.get("salary_idr"), "advert": state.extra.get("advert"),
+        "flags": [flag.code for flag in result.flags], "level": result.level,
+    })
     lines = [turn.t(f"jo_result_{result.level}")]
     if result.flags:
         lines.append(turn.t("jo_flags_head"))
-        lines.extend(result.lines(turn.lang))
+        lines.extend(flag.line(turn.lang) for flag in result.flags[:FLAGS_SHOWN])
     else:
         lines.append(turn.t("jo_no_flags"))
     if result.unknown:
@@ -263,13 +318,59 @@ def finish(turn: Turn, state: State) -> None:
         next_steps = f"{next_steps}\n{bp3mi}"
     if registry:
         next_steps = f"{registry}\n\n{next_steps}"
-    buttons = [
+    hidden = len(result.flags) - FLAGS_SHOWN
+    turn.say(f"{next_steps}\n\n{turn.t('flow_legal_note')}", _result_buttons(turn, hidden))
+
+
+def _result_buttons(turn: Turn, hidden: int) -> list[Button]:
+    buttons = []
+    if hidden > 0:
+        label = turn.t("jo_btn_more_flags", count=hidden)
+        buttons.append(Button(label, str(FlowAnswer(NAME, MORE_FLAGS))))
+    return buttons + [
         turn.button("jo_btn_report", AskIntent("report_trafficking")),
         turn.button("jo_btn_check_agency", AskIntent("check_agency")),
         turn.button("menu_human", AskIntent("request_human")),
         turn.button("btn_menu", Command("menu")),
     ]
-    turn.say(f"{next_steps}\n\n{turn.t('flow_legal_note')}", buttons)
+
+
+def _more_flags_pressed(turn: Turn) -> bool:
+    route = turn.decision.route
+    return isinstance(route, Pressed) and route.payload == FlowAnswer(NAME, MORE_FLAGS)
+
+
+def more_flags(turn: Turn) -> None:
+    """The red flags the verdict left out, from the check just finished."""
+    check = reports.carried(turn, NAME)
+    codes = (check or {}).get("flags", [])[FLAGS_SHOWN:]
+    if not codes:
+        turn.say(turn.t("flow_already_ended"), [
+            turn.button("intent.check_job_offer", AskIntent("check_job_offer")), turn.button("btn_menu", Command("menu")),
+        ])
+        return
+    lines = [turn.t("jo_more_flags_head")] + [red_flags.FLAGS[code].line(turn.lang) for code in codes]
+    turn.say("\n".join(lines), _result_buttons(turn, 0))
+
+
+def summary(turn: Turn, check: dict[str, Any]) -> str:
+    """The check's answers and red flags in a few lines, for the report made after it."""
+    state = State(dict(check.get("answers", {})), [], {
+        k: check[k] for k in ("job_kind", "salary_idr") if check.get(k) is not None
+    })
+    lines = [
+        f"• {turn.t(_SHORT[key])}: {_label(turn, state, key, value)}"
+        for key, value in state.answers.items() if key in _SHORT and value != "unknown"
+    ]
+    if check.get("flags"):
+        lines.append(f"• {turn.t('jo_flags_head')} {_flag_names(turn, check['flags'])}")
+    return "\n".join(lines)
+
+
+def _flag_names(turn: Turn, codes: list[str]) -> str:
+    """Each flag's first clause ("Perekrutnya perorangan"); the explanation and basis stay in the verdict."""
+    lang = turn.lang if turn.lang in ("id", "en") else "id"
+    return "; ".join(red_flags.FLAGS[code].text[lang].split(":")[0] for code in codes if code in red_flags.FLAGS)
 
 
 def _registry_line(turn: Turn, company: str) -> str | None:

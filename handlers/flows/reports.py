@@ -13,13 +13,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chat.payload import AskIntent, Command
 from bot.chat.turn import Turn
 from bot.hotline import case_fields, cases, escalations
 from bot.storage import people
-from bot.storage.models import Case, CaseKind, Priority
+from bot.storage.models import Case, CaseKind, ConversationState, Priority
 from bot.understanding import safety
 from handlers.flows import steps
 from handlers.flows.steps import SKIP, Option, Question, Script, State
@@ -30,6 +31,12 @@ log = logging.getLogger(__name__)
 CONSENT = "consent"
 CONFIRM = "confirm"
 _PHONE_CHARS = re.compile(r"[\s().+-]")
+# What a finished check leaves in the idle conversation for a report made right after it
+# (conversation.answers; entering any flow or staff taking the chat replaces it), and for how long.
+CARRIED = "carried"
+CARRY_HOURS = 24
+# State.extra key: what the report took over from an earlier check, as lines to show and keep.
+FROM_CHECK = "from_check"
 
 
 @dataclass(frozen=True)
@@ -100,13 +107,37 @@ def render(turn: Turn, spec: ReportSpec, q: Question, state: State) -> str:
         return turn.t(q.prompt, days=turn.services.settings.privacy.retention_days)
     if q.key == CONFIRM:
         return f"{turn.t('report_summary_head')}\n{summary(turn, spec, state)}\n\n{turn.t(q.prompt)}"
+    if state.extra.get(FROM_CHECK) and turn.services.texts.strings.get(f"{q.prompt}_after_check"):
+        # The check already told the offer: ask only for what it could not know.
+        return turn.t(f"{q.prompt}_after_check")
     return turn.t(q.prompt)
+
+
+def carry(turn: Turn, source: str, data: dict[str, Any]) -> None:
+    """Keep what a finished check found, for a report made right after it (see CARRIED)."""
+    turn.conversation.answers = {CARRIED: {"source": source, "at": turn.now.isoformat(), **data}}
+
+
+def carried(turn: Turn, source: str) -> dict[str, Any] | None:
+    """What the check `source` left, if it is the last thing the person did, within CARRY_HOURS."""
+    if turn.conversation.state is not ConversationState.IDLE:
+        return None
+    data = (turn.conversation.answers or {}).get(CARRIED)
+    if not isinstance(data, dict) or data.get("source") != source:
+        return None
+    try:
+        at = datetime.fromisoformat(str(data.get("at")))
+    except ValueError:
+        return None
+    return data if turn.now - at <= timedelta(hours=CARRY_HOURS) else None
 
 
 def summary(turn: Turn, spec: ReportSpec, state: State) -> str:
     lines = []
     if state.extra.get("anonymous"):
         lines.append(turn.t("report_is_anonymous"))
+    if state.extra.get(FROM_CHECK):
+        lines.append(f"• {turn.t('report_field.from_check')}:\n{state.extra[FROM_CHECK]}")
     for q in spec.questions:
         if q.key.startswith("reporter_") and state.extra.get("anonymous"):
             continue
@@ -175,6 +206,8 @@ def _details(turn: Turn, spec: ReportSpec, state: State) -> dict[str, Any]:
         details[q.key] = value
     if state.extra.get("attachments"):
         details["attachments"] = state.extra["attachments"]
+    if state.extra.get(FROM_CHECK):
+        details["from_check"] = state.extra[FROM_CHECK]
     details["language"] = turn.lang
     return details
 
@@ -238,7 +271,9 @@ def submit(turn: Turn, spec: ReportSpec, state: State) -> None:
 SPECS: dict[str, ReportSpec] = {}
 
 
-def start(turn: Turn, script: Script) -> None:
+def start(turn: Turn, script: Script, state: State | None = None, note: str | None = None) -> None:
+    """Begin a report; `state` holds what an earlier check already answered, `note` says so."""
     if steps.stale_start(turn, script):
         return
-    steps.begin(turn, script, prefix=turn.t(f"{script.name}_intro"))
+    intro = turn.t(f"{script.name}_intro")
+    steps.begin(turn, script, state, f"{intro}\n\n{note}" if note else intro)

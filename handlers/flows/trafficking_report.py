@@ -9,8 +9,8 @@ from __future__ import annotations
 from bot.chat.payload import FlowAnswer
 from bot.chat.turn import Turn
 from bot.storage.models import CaseKind
-from handlers.flows import reports, steps
-from handlers.flows.steps import Option, Question
+from handlers.flows import job_offer, reports, steps
+from handlers.flows.steps import Option, Question, State
 
 NAME = "trafficking_report"
 
@@ -45,8 +45,25 @@ SCRIPT = reports.build_script(SPEC, parse={"reporter_phone": reports.phone})
 
 
 def start(turn: Turn) -> None:
-    """Ask for consent (or an anonymous report) before anything is collected."""
-    reports.start(turn, SCRIPT)
+    """Ask for consent (or an anonymous report) before anything is collected.
+
+    Right after a job-offer check, the report takes over what the check found (the offer, its red
+    flags, the company named) and asks only for the rest.
+    """
+    check = reports.carried(turn, job_offer.NAME)
+    if check is None:
+        reports.start(turn, SCRIPT)
+        return
+    state = State()
+    state.extra[reports.FROM_CHECK] = job_offer.summary(turn, check)
+    if check.get("advert"):
+        state.extra[reports.FROM_CHECK] += f"\n• {turn.t('report_field.advert')}: {check['advert']}"
+    if check.get("company_name"):
+        state.answers["recruiter"] = check["company_name"]
+    if check.get("answers", {}).get("recruiter") in ("individual", "social_media"):
+        # A private person or a social-media account may not recruit: that is what is reported.
+        state.answers["what"] = "illegal_recruiter"
+    reports.start(turn, SCRIPT, state, turn.t("tr_from_job_check"))
 
 
 def resume(turn: Turn, answer: FlowAnswer | None) -> None:
