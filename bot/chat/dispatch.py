@@ -246,10 +246,15 @@ class Dispatcher:
     def _run_handler(self, turn: Turn) -> None:
         # No savepoint (two more round trips on every message): a failing handler aborts the whole
         # transaction and _run_turn stores the message again with the fallback (_fallback).
+        contact_id = turn.contact.id  # read now: after a failed flush the session refuses every attribute
         try:
             self._handle(turn)
+        except IntegrityError:
+            # The message's own insert, flushed early by a handler's query, met the unique channel
+            # message id: a repeated delivery (or a race), which _run_turn answers as such.
+            raise
         except Exception as exc:
-            log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, turn.contact.id)
+            log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, contact_id)
             raise _HandlerFailed() from exc
 
     def _fallback(self, turn: Turn) -> None:
