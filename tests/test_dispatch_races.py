@@ -47,7 +47,7 @@ async def test_a_failing_handler_leaves_the_message_stored_and_the_person_gets_a
     try:
         result = await dispatcher.dispatch(message("person-1", "halo"))
         assert [r.text.split("\n")[0] for r in result.replies] == [
-            "Maaf, terjadi kesalahan di sistem kami. Pesan Anda tersimpan. Coba lagi atau tekan Menu."
+            "Maaf, terjadi kesalahan di sistem kami. Pesan Anda tersimpan. Coba lagi atau ketik \"menu\"."
         ]
         assert count(app, Message, Message.direction == Direction.IN, Message.text == "halo") == 1
         assert count(app, OutboxItem) == 1  # only the kind reply
