@@ -184,7 +184,15 @@ async def _scenario(a: BotProcess, b: BotProcess, telegram: FakeTelegram, engine
         doubled = sum(sends.values()) - sum(replies.values())
         assert doubled <= retried, f"{doubled} replies doubled, {retried} were in flight at the kill"
 
-        # Each period of each periodic job ran once, across both replicas and across the kill.
+        # Each period of each periodic job ran once, across both replicas and across the kill. A fast
+        # run of the burst may finish before five periods passed: wait for them (bounded) first.
+        def periods(job: str) -> int:
+            return _count(engine, JobRun, JobRun.job == job)
+
+        await until(
+            lambda: min(periods(SLA_JOB), periods(REMINDERS_JOB)) >= 5, timeout=60,
+            message=lambda: f"job runs so far: sla {periods(SLA_JOB)}, reminders {periods(REMINDERS_JOB)}",
+        )
         runs = _rows(engine, select(JobRun.job, JobRun.run_at, JobRun.replica).order_by(JobRun.job, JobRun.run_at))
         for job in (SLA_JOB, REMINDERS_JOB):
             times = [run_at for name, run_at, _ in runs if name == job]
