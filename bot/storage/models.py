@@ -123,6 +123,9 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"  # accepted by the channel
     HELD = "held"  # cannot be sent now (WhatsApp 24-hour window, no template); visible to staff
     DEAD = "dead"  # gave up after max attempts; an operator alert was logged
+    # A campaign message that must not go any more: the campaign was cancelled or the person opted
+    # out before their turn came (bot/campaigns).
+    CANCELLED = "cancelled"
 
 
 class Priority(enum.StrEnum):
@@ -195,6 +198,11 @@ class Contact(Base):
     place_country: Mapped[str | None] = mapped_column(CleanString(32))
     place_city: Mapped[str | None] = mapped_column(CleanString(32))
     place_at: Mapped[datetime | None]
+    # What a subscriber asked to hear about (bot/campaigns/audience.py), all optional: the
+    # kabupaten/kota of West Kalimantan they live in or "abroad" (with the country), and topics.
+    sub_regency: Mapped[str | None] = mapped_column(CleanString(32), index=True)
+    sub_country: Mapped[str | None] = mapped_column(CleanString(32))
+    sub_topics: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
     conversation: Mapped[Conversation] = relationship(back_populates="contact", uselist=False)
 
@@ -258,6 +266,7 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_chat", "channel", "chat_id", "id"),
+        Index("ix_outbox_campaign", "campaign_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -283,6 +292,9 @@ class OutboxItem(Base):
     provider_message_id: Mapped[str | None] = mapped_column(CleanString(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A dissemination campaign's message (bulk): sent after people's replies, never twice (a row in
+    # doubt after a crash is not sent again), cancelled when the person opts out.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
 
     # Set instead of message_id when both are new: one flush inserts the transcript line and the row.
     message: Mapped[Message | None] = relationship()
@@ -546,3 +558,55 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(CleanString(96))
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # waits for send_at
+    SENDING = "sending"  # its recipients are being queued, or their messages are being sent
+    DONE = "done"  # every recipient queued and every message finished
+    CANCELLED = "cancelled"
+
+
+class Campaign(Base):
+    """A reviewed message to chosen subscribers (bot/campaigns). The weekly tip is one too."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(CleanString(120))
+    text_id: Mapped[str] = mapped_column(CleanText())
+    text_en: Mapped[str | None] = mapped_column(CleanText())
+    content_item: Mapped[str | None] = mapped_column(CleanString(64))  # when taken from content/
+    # Who gets it: {"regency": key, "language": id|en, "channel": name, "topic": key}; {} is everyone.
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus), default=CampaignStatus.SCHEDULED)
+    send_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # WhatsApp outside the 24-hour window: only this approved template (Content SID) and its variables.
+    wa_template_sid: Mapped[str | None] = mapped_column(CleanString(64))
+    wa_template_vars: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    origin: Mapped[str] = mapped_column(CleanString(16), default="console")  # console | cli | tips
+    # One campaign per key (the weekly tip: one per week, whichever replica creates it).
+    dedupe_key: Mapped[str | None] = mapped_column(CleanString(64), unique=True)
+    # Recipients are queued in batches in contact order; the last contact queued.
+    cursor: Mapped[int] = mapped_column(default=0)
+    audience: Mapped[int | None]  # set when every recipient was queued
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class CampaignRecipient(Base):
+    """One person a campaign reached or skipped; unique, so nobody is queued twice."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_recipients"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    # Set when nothing was queued or it was withdrawn: window (WhatsApp, no template), opted_out.
+    skipped: Mapped[str | None] = mapped_column(CleanString(16))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
