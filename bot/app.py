@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers.library import Library
 from bot.answers.texts import Texts, privacy_values
+from bot.campaigns import sending
+from bot.campaigns.sending import CampaignSender
 from bot.channels import local, telegram, whatsapp
 from bot.channels.base import Channel, ReplyWindows, always_open
 from bot.channels.telegram import StaffGroupHandler, TelegramChannel
@@ -180,12 +182,13 @@ def build_app(
     )
     scheduler.every(
         tips.JOB_NAME, tips.WEEK_S,
-        functools.partial(
-            tips.run_weekly, sessions, clock, library=library, texts=texts, window_open=window_open,
-            default_language=settings.default_language,
-        ),
-        wake=worker.wake,
+        functools.partial(tips.run_weekly, sessions, clock, library=library, texts=texts, settings=settings.campaigns),
     )
+    campaign_sender = CampaignSender(
+        sessions, clock, settings=settings.campaigns, texts=texts, library=library, window_open=window_open,
+        default_language=settings.default_language,
+    )
+    scheduler.every(sending.JOB_NAME, settings.campaigns.sweep_seconds, campaign_sender.run, wake=worker.wake)
     scheduler.every(
         referrals.JOB_NAME, settings.referrals.follow_up_sweep_seconds,
         functools.partial(referrals.run_follow_up_sweep, sessions, clock),

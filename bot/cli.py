@@ -1,4 +1,4 @@
-"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content, stats (the command table in README.md)."""
+"""`python -m bot ...`: serve, chat, triage, migrate, staff, agencies, content, stats, campaign (the command table in README.md)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ import sys
 import threading
 import uuid
 from collections.abc import Coroutine, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from bot import logs
+from bot.campaigns import audience, campaigns
 from bot.config import ConfigError, Settings, load_settings
 from bot.hotline import staff as staff_accounts
 from bot.hotline import stats
 from bot.recruitment import agencies
 from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory, transaction
-from bot.storage.models import StaffRole, utcnow
+from bot.storage.models import Campaign, StaffRole, utcnow
 from bot.understanding.places import CITIES, INDONESIA
 
 log = logging.getLogger("bot")
@@ -340,6 +341,139 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- campaign
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def _text_file(path: str | None, option: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option}: cannot read {path!r} as UTF-8 text ({exc}).") from None
+    if not text:
+        raise UsageError(f"{option}: {path!r} is empty.")
+    return text
+
+
+def _send_at(text: str | None) -> datetime | None:
+    """--at: ISO 8601; a time without an offset is West Indonesia Time (WIB), as staff read clocks."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--at must be an ISO 8601 time like 2026-12-01T09:00+07:00, got {text!r}.") from None
+    return (at if at.tzinfo else at.replace(tzinfo=WIB)).astimezone(UTC)
+
+
+def _template_vars(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--wa-var must look like 1=Budi, got {pair!r}.")
+        values[key] = value
+    return values
+
+
+def cmd_campaign_send(args: argparse.Namespace) -> int:
+    """A campaign to subscribers (CONTRACTS §6); `serve` sends it. Prints {"campaign": ID, "audience": N}."""
+    text_id = _text_file(args.text_file, "--text-file")
+    text_en = _text_file(args.text_file_en, "--text-file-en")
+    try:
+        segment = audience.parse_segment(args.segment)
+    except audience.SegmentError as exc:
+        raise UsageError(f"--segment: {exc}.") from None
+    draft = campaigns.Draft(
+        title=args.title or "", text_id=text_id or "", text_en=text_en, segment=segment, send_at=_send_at(args.at),
+        wa_template_sid=args.wa_template, wa_template_vars=_template_vars(args.wa_var), origin="cli",
+    )
+    settings = _settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        with transaction(session_factory(engine)) as session:
+            reach = audience.count(session, segment, settings.default_language)
+            try:
+                campaign = campaigns.create(session, draft, utcnow())
+            except campaigns.CampaignError as exc:
+                raise UsageError(f"{exc}.") from None
+            if args.dry_run:
+                session.rollback()  # nothing stored
+                campaign_id = None
+            else:
+                campaign_id = campaign.id
+                log.info("campaign.created id=%s segment=%s audience=%d origin=cli", campaign.id, segment, reach)
+    finally:
+        engine.dispose()
+    print(json.dumps({"campaign": campaign_id, "audience": reach}))
+    return 0
+
+
+def cmd_campaign_status(args: argparse.Namespace) -> int:
+    """Where a campaign's recipients are, as JSON: queued, sent, failed, skipped (and more)."""
+    settings = _settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        with session_factory(engine)() as session:
+            campaign = session.get(Campaign, args.id)
+            if campaign is None:
+                raise UsageError(f"there is no campaign {args.id}.")
+            figures = campaigns.counts(session, campaign)
+    finally:
+        engine.dispose()
+    print(json.dumps({"campaign": args.id, **figures.as_json()}, ensure_ascii=False))
+    return 0
+
+
+def cmd_campaign_cancel(args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            campaign = session.get(Campaign, args.id)
+            if campaign is None:
+                raise UsageError(f"there is no campaign {args.id}.")
+            try:
+                withdrawn = campaigns.cancel(session, campaign, utcnow())
+            except campaigns.CampaignError as exc:
+                raise UsageError(f"{exc}.") from None
+    finally:
+        engine.dispose()
+    print(json.dumps({"campaign": args.id, "cancelled": True, "withdrawn": withdrawn}))
+    return 0
+
+
+def _add_campaign_commands(sub: Any) -> None:
+    """`python -m bot campaign send|status|cancel`."""
+    campaign = sub.add_parser("campaign", help="legal-dissemination campaigns to subscribers")
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    send = campaign_sub.add_parser("send", help='queue a campaign; prints {"campaign": ID, "audience": N}')
+    send.add_argument("--text-file", required=True, help="the message in Bahasa Indonesia (UTF-8 file)")
+    send.add_argument("--text-file-en", help="the message in English, for subscribers who chose English")
+    send.add_argument(
+        "--segment", default="all",
+        help="all | region:NAME (a kabupaten/kota key, or abroad) | language:id|en | channel:telegram|whatsapp | topic:KEY",
+    )
+    send.add_argument("--at", help="when to send (ISO 8601; no offset means WIB); default now")
+    send.add_argument("--title", help="a name staff see in the console (default: the first line)")
+    send.add_argument("--wa-template", help="approved WhatsApp template (Content SID) for people outside the 24-hour window")
+    send.add_argument("--wa-var", action="append", default=[], help="a template variable, e.g. 1=Sambas (repeatable)")
+    send.add_argument("--dry-run", action="store_true", help="count the audience; store and send nothing")
+    send.set_defaults(func=cmd_campaign_send)
+    status = campaign_sub.add_parser("status", help="a campaign's counts as JSON")
+    status.add_argument("id", type=int)
+    status.set_defaults(func=cmd_campaign_status)
+    cancel = campaign_sub.add_parser("cancel", help="stop a campaign; messages not yet sent are withdrawn")
+    cancel.add_argument("id", type=int)
+    cancel.set_defaults(func=cmd_campaign_cancel)
+
+
 # ---------------------------------------------------------------- serve
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.web.server import serve
@@ -367,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="date_to", required=True, help="last day, YYYY-MM-DD (WIB), included")
     report.add_argument("--format", choices=("json", "csv"), default="json")
     report.set_defaults(func=cmd_stats)
+    _add_campaign_commands(sub)
     return parser
 
 
@@ -402,7 +537,7 @@ def _add_agencies_commands(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging("WARNING" if args.command in ("triage", "chat", "content", "stats") else "INFO")
+    _configure_logging("WARNING" if args.command in ("triage", "chat", "content", "stats", "campaign") else "INFO")
     from bot.answers.library import ContentError
     from bot.answers.texts import TextsError
     from bot.understanding.rasa import NluSetupError

@@ -147,6 +147,20 @@ class ReferralSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """Dissemination campaigns (config.yml campaigns; bot/campaigns)."""
+
+    # How often the sending job looks for campaigns whose time has come (and queues recipients).
+    sweep_seconds: float = 10
+    # Recipients queued per transaction: a restart resumes after the last batch.
+    batch_size: int = 500
+    # The weekly tip is a campaign to every subscriber; WhatsApp subscribers outside the 24-hour
+    # window get it only through this approved template (Content SID), else they are skipped.
+    weekly_tip: bool = True
+    tips_template_sid: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     default_language: str
@@ -170,6 +184,7 @@ class Settings:
     referrals: ReferralSettings = field(default_factory=ReferralSettings)
     # GET /metrics answers loopback addresses, and others only with this bearer token (when set).
     metrics_token: str | None = None
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
 
     @property
     def is_development(self) -> bool:
@@ -387,6 +402,7 @@ def load_settings(
     hotline = root.section("hotline")
     flows = root.section("flows")
     privacy = root.section("privacy")
+    campaigns = root.section("campaigns")
     content_dir = base_dir / (root.text("content_dir", "content/answers") or "content/answers")
 
     contacts = _contacts(root.section("contacts"))
@@ -466,4 +482,10 @@ def load_settings(
         local_contacts=_local_contacts(root.section("local_contacts"), contacts),
         referrals=_referrals(root.section("referrals")),
         metrics_token=_env(environ, "METRICS_TOKEN"),
+        campaigns=CampaignSettings(
+            sweep_seconds=campaigns.number("sweep_seconds", 10, minimum=0.1),
+            batch_size=campaigns.number("batch_size", 500, minimum=1, integer=True),
+            weekly_tip=bool(campaigns.data.get("weekly_tip", True)),
+            tips_template_sid=campaigns.text("tips_template_sid"),
+        ),
     )

@@ -207,6 +207,8 @@ class WhatsAppSender:
                 content_variables=message.extra.get("content_variables"),
             )
         lang, is_open, prompted = await asyncio.to_thread(self._recipient, message)
+        if not is_open and message.campaign_id is not None:
+            return await self._campaign_outside_window(message)
         if not is_open:
             await self._hold_outside_window(message, prompted)
         parts = self.render(message, lang)
@@ -222,6 +224,16 @@ class WhatsAppSender:
                     await self._hold_outside_window(message, prompted, exc.progress)
                 raise
         return sid
+
+    async def _campaign_outside_window(self, message: Outgoing) -> str:
+        """The window closed before a campaign row's turn: its approved template, or skipped (held,
+        and never released later). A campaign never asks the person to write first."""
+        template = message.extra.get(delivery.CAMPAIGN_TEMPLATE)
+        if template:
+            return await self._create(
+                message.chat_id, content_sid=str(template), content_variables=message.extra.get(delivery.CAMPAIGN_TEMPLATE_VARS)
+            )
+        raise HoldMessage("outside WhatsApp's 24-hour window and the campaign has no approved template: skipped")
 
     async def _hold_outside_window(
         self, message: Outgoing, prompted: bool, progress: dict[str, Any] | None = None

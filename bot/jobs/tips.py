@@ -1,8 +1,10 @@
-"""Weekly safe-migration tips for people who subscribed (subscribe_updates).
+"""The weekly safe-migration tip: a campaign to every subscriber, made by the scheduler.
 
-A tip is the first part of an existing, cited content item, so tips need no separate review.
-A tip is not worth a paid template: a subscriber the channel would not let the bot write to now
-(WhatsApp, more than 24 hours after their last message) is skipped that week.
+A tip is the first part of an existing, cited content item, so tips need no separate review. Every
+subscriber gets the same tip in a given week, in their language; the campaign machinery
+(bot/campaigns) queues and counts it like any other. One campaign per ISO week (its dedupe key),
+whichever replica makes it. WhatsApp subscribers outside the 24-hour window get it only through the
+approved template campaigns.tips_template_sid, else they are skipped and counted.
 """
 
 from __future__ import annotations
@@ -12,20 +14,20 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.answers.library import Library
 from bot.answers.texts import Texts
-from bot.chat.inbound import Button, Reply
-from bot.outbox.enqueue import enqueue
-from bot.outbox.sender import WindowOpen
+from bot.campaigns import campaigns
+from bot.config import CampaignSettings
 from bot.storage.db import transaction
-from bot.storage.models import Contact
+from bot.storage.models import Campaign
 
 log = logging.getLogger(__name__)
 JOB_NAME = "weekly-tips"
 WEEK_S = 7 * 24 * 3600
-# The order a subscriber hears them in, one a week (content item ids).
+# The order subscribers hear them in, one a week (content item ids).
 TIP_ITEMS = (
     "scam_signs_red_flags",
     "costs_zero_placement",
@@ -39,35 +41,37 @@ TIP_ITEMS = (
 )
 
 
-def send_tips(
-    session: Session,
-    now: datetime,
-    *,
-    library: Library,
-    texts: Texts,
-    window_open: WindowOpen,
-    default_language: str,
-) -> int:
-    """Queue this week's tip for every subscriber the channel lets us write to; returns how many."""
+def week_key(now: datetime) -> str:
+    year, week, _ = now.isocalendar()
+    return f"tips:{year}-W{week:02d}"
+
+
+def make_weekly_campaign(
+    session: Session, now: datetime, *, library: Library, texts: Texts, settings: CampaignSettings
+) -> Campaign | None:
+    """This week's tip campaign (made once per week); None when it exists or no tip is available."""
+    key = week_key(now)
+    if session.scalar(select(Campaign.id).where(Campaign.dedupe_key == key)) is not None:
+        return None
     items = [item for item_id in TIP_ITEMS if (item := library.get(item_id)) is not None]
     if not items:
-        return 0
-    queued = 0
-    for contact in session.scalars(select(Contact).where(Contact.subscribed_at.is_not(None))):
-        if not window_open(contact, now):
-            continue
-        assert contact.subscribed_at is not None
-        week = (now - contact.subscribed_at).days // 7
-        item = items[week % len(items)]
-        lang = contact.language or default_language
-        rendered = library.render(item, lang, 0)
-        buttons = [Button(texts.get("btn_next", lang), f"answer:{item.id}:1")] if rendered.has_more else []
-        buttons.append(Button(texts.get("tips_stop", lang), "intent:unsubscribe_updates"))
-        text = f"{texts.get('tips_heading', lang)}\n\n{rendered.text}"
-        enqueue(session, contact, Reply(text, tuple(buttons)), author="bot:tips")
-        queued += 1
-    log.info("tips.queued count=%d", queued)
-    return queued
+        return None
+    year, week, _ = now.isocalendar()
+    item = items[(year * 53 + week) % len(items)]
+    text = {lang: f"{texts.get('tips_heading', lang)}\n\n{library.render(item, lang, 0).text}" for lang in ("id", "en")}
+    return campaigns.create(
+        session,
+        campaigns.Draft(
+            title=f"Tips mingguan {year}-W{week:02d}: {item.id}",
+            text_id=text["id"],
+            text_en=text["en"],
+            content_item=item.id,
+            wa_template_sid=settings.tips_template_sid,
+            origin="tips",
+            dedupe_key=key,
+        ),
+        now,
+    )
 
 
 def run_weekly(
@@ -76,13 +80,16 @@ def run_weekly(
     *,
     library: Library,
     texts: Texts,
-    window_open: WindowOpen,
-    default_language: str,
+    settings: CampaignSettings,
 ) -> bool:
-    """The weekly job: one transaction; True when tips were queued."""
-    with transaction(sessions) as session:
-        queued = send_tips(
-            session, clock(), library=library, texts=texts, window_open=window_open,
-            default_language=default_language,
-        )
-    return queued > 0
+    """The weekly job: one transaction. The campaign job queues and sends it (no wake needed)."""
+    if not settings.weekly_tip:
+        return False
+    try:
+        with transaction(sessions) as session:
+            campaign = make_weekly_campaign(session, clock(), library=library, texts=texts, settings=settings)
+            if campaign is not None:
+                log.info("tips.campaign id=%s item=%s", campaign.id, campaign.content_item)
+    except IntegrityError:
+        log.info("tips.campaign_exists week=%s", week_key(clock()))  # another replica made it
+    return False

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 WINDOW_CLOSED = "window_closed"
 # A pre-approved template (WhatsApp's Content SID): it goes out whatever the window says.
 TEMPLATE = "content_sid"
+# A campaign row's approved template and its variables (JSON), for when the window has closed
+# before the row's turn: sent instead of the text (bot/campaigns/sending.py queues them).
+CAMPAIGN_TEMPLATE = "campaign_template"
+CAMPAIGN_TEMPLATE_VARS = "campaign_template_vars"
 # When the sender asked the person to write first (the reopening template), as ISO time.
 REOPEN_SENT_AT = "reopen_sent_at"
 
@@ -111,6 +115,8 @@ def release_held(session: Session, channel: str, chat_id: str, now: datetime) ->
             OutboxItem.channel == channel,
             OutboxItem.chat_id == chat_id,
             OutboxItem.status == OutboxStatus.HELD,
+            # A campaign message held outside the window was skipped: it does not follow later.
+            OutboxItem.campaign_id.is_(None),
         )
     ).all()
     for row in rows:

@@ -57,6 +57,8 @@ class Outgoing:
     extra: Mapping[str, Any]
     contact_id: int | None
     attempts: int
+    # A campaign's message (bulk): sent after people's replies, and never twice.
+    campaign_id: int | None = None
 
 
 class ChannelSender(Protocol):

@@ -55,7 +55,8 @@ def due_heads(
     rows = session.scalars(
         select(OutboxItem)
         .where(OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at <= now)
-        .order_by(OutboxItem.id)
+        # People's replies first, then campaign rows (bulk): a campaign never delays an answer.
+        .order_by(OutboxItem.campaign_id.is_not(None), OutboxItem.id)
         .limit(limit)
     ).all()
     next_due = session.scalar(
@@ -74,6 +75,7 @@ def due_heads(
                 extra=dict(row.extra or {}),
                 contact_id=row.contact_id,
                 attempts=row.attempts,
+                campaign_id=row.campaign_id,
             ),
             created_at=row.created_at,
             in_doubt=row.status is OutboxStatus.SENDING,

@@ -54,6 +54,10 @@ MAX_IN_FLIGHT = 32
 MAX_SLOT_WAIT_S = 10.0
 # Writing an outcome is retried this often: giving up on "sent" would send the reply again.
 FINISH_TRIES = 5
+# Campaign rows (bulk) in flight book the channel's send slots at most this far ahead, so a reply
+# that comes in during a campaign waits for a fraction of a second, not for a queue of slots.
+BULK_AHEAD_S = 0.5
+IN_DOUBT = "in doubt"
 
 
 class OutboxWorker:
@@ -86,6 +90,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[tuple[str, str], asyncio.Task[bool]] = {}
+        self._bulk_inflight: dict[str, int] = {}  # campaign rows in flight, per channel
         self._next_slot: dict[str, float] = {}  # monotonic time a channel may send next
         self._door: dict[str, float] = {}  # ... and when its next request may actually leave
         self._paused_until: dict[str, float] = {}  # after a 429
@@ -175,6 +180,9 @@ class OutboxWorker:
             if len(self._inflight) >= MAX_IN_FLIGHT:
                 break  # a finishing send wakes the worker
             sender = self.senders[item.channel]
+            bulk = item.campaign_id is not None
+            if bulk and self._bulk_inflight.get(item.channel, 0) >= max(2, math.ceil(sender.max_per_second * BULK_AHEAD_S)):
+                continue  # a finishing campaign send wakes the worker
             ready_at = max(
                 self._paused_until.get(item.channel, 0.0),
                 self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s,
@@ -184,13 +192,17 @@ class OutboxWorker:
                 continue
             task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
             self._inflight[key] = task
-            task.add_done_callback(functools.partial(self._sent_or_given_up, key))
+            if bulk:
+                self._bulk_inflight[item.channel] = self._bulk_inflight.get(item.channel, 0) + 1
+            task.add_done_callback(functools.partial(self._sent_or_given_up, key, bulk))
             launched.append(task)
         self._wait_hint = min(waits) if waits else None
         return launched
 
-    def _sent_or_given_up(self, key: tuple[str, str], _task: asyncio.Task[bool]) -> None:
+    def _sent_or_given_up(self, key: tuple[str, str], bulk: bool, _task: asyncio.Task[bool]) -> None:
         self._inflight.pop(key, None)
+        if bulk:
+            self._bulk_inflight[key[0]] -= 1
         self._wake.set()  # the chat's next message may be due now
 
     async def _take_slot(self, sender: ChannelSender) -> float:
@@ -222,6 +234,14 @@ class OutboxWorker:
         item = head.message
         key = (item.channel, item.chat_id)
         try:
+            if head.in_doubt and item.campaign_id is not None:
+                # Its sender died mid-send: the person may have it. A campaign is never sent twice to
+                # anyone, so it is not sent again (counted as failed, in doubt).
+                await self._finish_surely(
+                    item, OutboxStatus.DEAD, f"{IN_DOUBT}: its sender died mid-send; a campaign message is not sent twice",
+                    None,
+                )
+                return False
             # The channel's slot, then the claim, then the door: a row is marked "sending" only just
             # before its request goes out, and no lease is held while a row waits for its turn.
             paused = await self._take_slot(sender)

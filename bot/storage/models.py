@@ -610,3 +610,6 @@ class CampaignRecipient(Base):
     # Set when nothing was queued or it was withdrawn: window (WhatsApp, no template), opted_out.
     skipped: Mapped[str | None] = mapped_column(CleanString(16))
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Set instead of outbox_id when both are new: one flush inserts the row and then this one.
+    outbox: Mapped[OutboxItem | None] = relationship()
