@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from typing import Any
@@ -19,10 +20,17 @@ BOT_ID = 123456
 JSON_FIELDS = ("reply_markup", "allowed_updates", "reply_parameters", "entities")
 
 
+# Telegram's broadcast limit: about 30 messages a second across all chats (Bot API FAQ, "My bot is
+# hitting limits"); more within any one second is answered 429 when `enforce_rate` is on.
+GLOBAL_LIMIT_PER_S = 30
+
+
 class FakeTelegram(FakeServer):
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, enforce_rate: bool = False) -> None:
         super().__init__()
         self.token = token
+        self.enforce_rate = enforce_rate
+        self._recent_sends: collections.deque[float] = collections.deque()  # accepted sendMessage times
         self.updates: list[dict[str, Any]] = []  # served by getUpdates
         self.poll_offsets: list[int] = []  # the offset of every getUpdates, as it arrives
         self._closing = False
@@ -57,6 +65,13 @@ class FakeTelegram(FakeServer):
             self.calls.append(Call(method, params, 401))
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         failure = await self.next_failure(method)
+        if failure is None and method == "sendMessage" and self._over_the_limit():
+            self.calls.append(Call(method, params, 429))
+            return JSONResponse(
+                {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                 "parameters": {"retry_after": 1}},
+                429,
+            )
         if failure is not None:
             if failure.status == 0:
                 call = Call(method, params, 0)
@@ -80,6 +95,22 @@ class FakeTelegram(FakeServer):
         result = await self._result(method, params)
         self.calls.append(Call(method, params, 200, result))
         return JSONResponse({"ok": True, "result": result})
+
+    def _over_the_limit(self) -> bool:
+        """More than GLOBAL_LIMIT_PER_S sendMessage calls accepted within the last second?"""
+        if not self.enforce_rate:
+            return False
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= GLOBAL_LIMIT_PER_S:
+            return True
+        self._recent_sends.append(now)
+        return False
+
+    def rate_limited(self) -> int:
+        """How many sendMessage calls were answered 429."""
+        return sum(1 for c in self.calls if c.method == "sendMessage" and c.status == 429)
 
     @staticmethod
     async def _params(request: Request) -> dict[str, Any]:
