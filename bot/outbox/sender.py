@@ -47,9 +47,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 # A send (every part of a long text) that takes longer is abandoned and retried.
 SEND_DEADLINE_S = 30.0
-# Chats looked at per pass, and sends in progress at once (never two to the same chat).
-HEADS = 500
+# Sends in progress at once (never two to the same chat), and chats looked at per pass beyond the
+# free places: a pass loads only what it may launch, so a long queue (a campaign) costs little per pass.
 MAX_IN_FLIGHT = 32
+HEADS_SPARE = 32
 # A row waits at most this long for its channel's send slot (longer 429 pauses: see _take_slot).
 MAX_SLOT_WAIT_S = 10.0
 # Writing an outcome is retried this often: giving up on "sent" would send the reply again.
@@ -166,7 +167,7 @@ class OutboxWorker:
         if not self.senders:
             self._wait_hint = None
             return []
-        heads, next_due = await asyncio.to_thread(self._due_heads)
+        heads, next_due = await asyncio.to_thread(self._due_heads, MAX_IN_FLIGHT - len(self._inflight) + HEADS_SPARE)
         now = time.monotonic()
         waits: list[float] = []
         if next_due is not None:
@@ -432,9 +433,9 @@ class OutboxWorker:
         base = min(self.settings.base_backoff_s * 2 ** max(attempt - 1, 0), self.settings.max_backoff_s)
         return float(base * (1 + self.settings.backoff_jitter * random.random()))
 
-    def _due_heads(self) -> tuple[list[Head], datetime | None]:
+    def _due_heads(self, limit: int) -> tuple[list[Head], datetime | None]:
         with self.sessions() as session:
-            return rows.due_heads(session, list(self.senders), self.clock(), HEADS)
+            return rows.due_heads(session, list(self.senders), self.clock(), limit)
 
     def _in_transaction(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with transaction(self.sessions) as session:
