@@ -89,6 +89,7 @@ class CasesPage:
             page_url=lambda n: "/console/cases?" + urlencode({**params, "page": n}),
             kinds=case_fields.KIND_LABELS, statuses=CASE_STATUS_LABELS, priorities=PRIORITY_LABELS,
             countries=case_fields.COUNTRY_LABELS, regencies=case_fields.REGENCY_LABELS,
+            conversation=(case_desk.CONVERSATION, case_desk.CONVERSATION_LABEL),
         )
 
     async def sheet_page(self, request: Request) -> Response:
