@@ -188,7 +188,8 @@ def build_app(
     )
     scheduler.every(
         referrals.JOB_NAME, settings.referrals.follow_up_sweep_seconds,
-        functools.partial(referrals.run_follow_up_sweep, sessions, clock),
+        functools.partial(referrals.run_follow_up_sweep, sessions, clock, settings.referrals, group),
+        wake=worker.wake,
     )
     return App(
         settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,

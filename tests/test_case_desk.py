@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.hotline import referrals
 from bot.hotline.cases import WIB
@@ -24,16 +26,19 @@ from bot.storage.models import (
     Contact,
     Escalation,
     EscalationStatus,
+    JobRun,
     OutboxItem,
     Priority,
     Referral,
     StaffRole,
 )
 from tests.case_desk_support import ANONYMOUS_RECRUITER, file_report
+from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
 from tests.support import until
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
+STAFF_GROUP = -1001234567
 
 
 def case_of(hotline: Hotline, number: str) -> Case:
@@ -299,6 +304,70 @@ async def test_a_referral_past_its_follow_up_date_is_flagged_once_by_the_schedul
     with transaction(app.sessions) as session:
         social = session.scalars(select(Referral.id).where(Referral.agency == "dinas_sosial")).one()
         assert referrals.sweep(session, hotline.clock()) == [social]
+
+
+async def test_an_overdue_referral_is_posted_to_the_staff_group_once_per_follow_up_date(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, PUBLIC_URL="https://teman-migran.example.org")
+    settings = replace(settings, telegram=replace(settings.telegram, staff_group_id=STAFF_GROUP),
+                       referrals=replace(settings.referrals, follow_up_sweep_seconds=0.2))
+    hotline = Hotline.open(settings)
+    app = hotline.app
+    try:
+        number = await file_report(hotline.say, "mama")
+        case_id = case_of(hotline, number).id
+        ani = hotline.signed_in("ani")
+        today = hotline.clock().astimezone(WIB).date()
+
+        def day(offset: int) -> str:
+            return (today + timedelta(days=offset)).isoformat()
+
+        ani.post(f"/console/c/{case_id}/refer", agency="bp3mi_kalbar", referred_on=day(-10), follow_up_on=day(-2),
+                 reference_number="B-9/BP3MI/2026", contact_person="Seksi Pelindungan")
+        ani.post(f"/console/c/{case_id}/refer", agency="lpsk", follow_up_on=day(10))  # not due yet
+        ani.post(f"/console/c/{case_id}/refer", agency="dinas_sosial", referred_on=day(-10), follow_up_on=day(-1))
+        with app.sessions() as session:
+            ids = dict(session.execute(select(Referral.agency, Referral.id)).tuples().all())
+        ani.post(f"/console/referrals/{ids['dinas_sosial']}", status="done", follow_up_on=day(-1))  # answered
+
+        def reminders() -> list[str]:
+            with app.sessions() as session:
+                return [item.text for item in session.scalars(
+                    select(OutboxItem).where(OutboxItem.chat_id == str(STAFF_GROUP)).order_by(OutboxItem.id))
+                    if item.extra.get("staff_group") == "staff_group_referral_overdue"]
+
+        def runs() -> int:
+            with app.sessions() as session:
+                return int(session.scalar(select(func.count(JobRun.id)).where(
+                    JobRun.job == referrals.JOB_NAME, JobRun.outcome == "ok")) or 0)
+
+        app.scheduler.start()  # the job as the app schedules it
+        [post] = await until(reminders)
+        due = (today - timedelta(days=2)).strftime("%d-%m-%Y")
+        assert post == (f"📌 Rujukan laporan {number} ke BP3MI Kalimantan Barat belum ada kabar: tindak lanjut "
+                        f"jatuh tempo sejak {due} (status: Dikirim). Tanyakan ke instansi dan catat di lembar kasus: "
+                        f"https://teman-migran.example.org/console/c/{case_id}")
+        for private in ("Siti", "0812", "mama", "Seksi Pelindungan", "Sambas"):
+            assert private not in post, private
+        seen = runs()
+        await until(lambda: runs() >= seen + 3)  # later sweeps post nothing again
+        assert len(reminders()) == 1
+
+        # Staff ask again and set a new follow-up date: when it comes, a new reminder.
+        ani.post(f"/console/referrals/{ids['bp3mi_kalbar']}", status="accepted", reference_number="B-9/BP3MI/2026",
+                 contact_person="Seksi Pelindungan", follow_up_on=day(3))
+        seen = runs()
+        await until(lambda: runs() >= seen + 2)
+        assert len(reminders()) == 1
+        hotline.clock.advance(days=3)
+        later = await until(lambda: reminders()[1:])
+        assert later == [f"📌 Rujukan laporan {number} ke BP3MI Kalimantan Barat belum ada kabar: tindak lanjut "
+                         f"jatuh tempo sejak {(today + timedelta(days=3)).strftime('%d-%m-%Y')} (status: Diterima "
+                         f"instansi). Tanyakan ke instansi dan catat di lembar kasus: "
+                         f"https://teman-migran.example.org/console/c/{case_id}"]
+    finally:
+        await hotline.close()
 
 
 async def test_closing_urgent_work_asks_for_an_outcome_and_a_note(hotline: Hotline) -> None:
