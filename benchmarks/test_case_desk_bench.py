@@ -1,4 +1,4 @@
-"""The case desk on 100,000 cases (both databases): case-list pages, searches and the dashboard, through
+"""The case desk on 100,000 cases and 20,000 escalations without a report (both databases): case-list pages, searches and the dashboard, through
 the console's HTTP routes (query, rendering, audit). Prints the times; fails only if a page errs."""
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
 
 CASES = 100_000
+CONVERSATIONS = 20_000  # escalations without a report, listed with the cases
 CONTACTS = 20_000
 MESSAGES = 100_000
 REFERRALS = 10_000
@@ -48,7 +49,8 @@ def seed(hotline: Hotline) -> None:
     regencies, countries = [*REGENCIES, "other"], list(COUNTRIES)
     agencies = list(hotline.app.settings.referrals.agencies)
     with transaction(hotline.app.sessions) as session:
-        for batch in _batches([{"channel": "whatsapp", "external_id": f"62812{i:07d}", "language": "id"}
+        for batch in _batches([{"channel": "whatsapp", "external_id": f"62812{i:07d}", "language": "id",
+                                "display_name": rng.choice(NAMES), "place_country": rng.choice([None, *countries])}
                                for i in range(CONTACTS)]):
             session.execute(insert(Contact), batch)
         cases = []
@@ -77,6 +79,13 @@ def seed(hotline: Hotline) -> None:
                 "contact_id": case["contact_id"], "priority": case["priority"], "status": EscalationStatus.CLOSED,
                 "reason": f"case:{case['kind'].value}", "case_id": case["id"], "opened_at": opened,  # type: ignore[attr-defined]
                 "claimed_at": claimed, "closed_at": claimed + timedelta(hours=2), "outcome": "assisted",
+            })
+        for _ in range(CONVERSATIONS):
+            opened = now - timedelta(minutes=rng.randrange(365 * 24 * 60))
+            escalations.append({
+                "contact_id": rng.randrange(1, CONTACTS), "priority": rng.choice(list(Priority)),
+                "status": rng.choice([EscalationStatus.CLOSED] * 8 + [EscalationStatus.OPEN, EscalationStatus.CLAIMED]),
+                "reason": rng.choice(["request_human", "safety:confinement"]), "case_id": None, "opened_at": opened,
             })
         for batch in _batches(escalations):
             session.execute(insert(Escalation), batch)
@@ -115,6 +124,7 @@ async def test_case_list_and_dashboard_on_100000_cases(tmp_path: Path, database_
             "filter country+priority+dates": f"/console/cases?country=malaysia&priority=urgent&from={today - timedelta(days=30)}",
             "search a name": "/console/cases?q=nurhayati+agus",
             "search a phone": "/console/cases?q=0812-0005-4321",
+            "escalations without a report": "/console/cases?kind=conversation&page=20",
             "open a case number": "/console/cases?q=KB-2026-054321",
             "case sheet": "/console/c/54321",
             "dashboard, 90 days": "/console/dashboard",
@@ -132,5 +142,6 @@ async def test_case_list_and_dashboard_on_100000_cases(tmp_path: Path, database_
             lines.append(f"  {label:32s} median {statistics.median(times) * 1000:7.0f} ms  max {max(times) * 1000:7.0f} ms")
     finally:
         await hotline.close()
-    print(f"\n[{database_url.split(':')[0]}] case desk on {CASES:,} cases, {MESSAGES:,} messages, "
+    print(f"\n[{database_url.split(':')[0]}] case desk on {CASES:,} cases, {CONVERSATIONS:,} escalations without "
+          f"a report, {MESSAGES:,} messages, "
           f"{REFERRALS:,} referrals (seeded in {seeded:.1f}s):\n" + "\n".join(lines))

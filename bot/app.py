@@ -191,7 +191,8 @@ def build_app(
     scheduler.every(sending.JOB_NAME, settings.campaigns.sweep_seconds, campaign_sender.run, wake=worker.wake)
     scheduler.every(
         referrals.JOB_NAME, settings.referrals.follow_up_sweep_seconds,
-        functools.partial(referrals.run_follow_up_sweep, sessions, clock),
+        functools.partial(referrals.run_follow_up_sweep, sessions, clock, settings.referrals, group),
+        wake=worker.wake,
     )
     return App(
         settings, engine, sessions, services, understander, dispatcher, worker, rasa, managed,

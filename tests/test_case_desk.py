@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.hotline import referrals
 from bot.hotline.cases import WIB
@@ -20,18 +23,22 @@ from bot.storage.models import (
     CaseChange,
     CaseNote,
     CaseStatus,
+    Contact,
     Escalation,
     EscalationStatus,
+    JobRun,
     OutboxItem,
     Priority,
     Referral,
     StaffRole,
 )
 from tests.case_desk_support import ANONYMOUS_RECRUITER, file_report
+from tests.conftest import make_settings
 from tests.e2e.hotline import Hotline
 from tests.support import until
 
 URGENT = "tolong saya dikurung majikan, tidak boleh keluar rumah"
+STAFF_GROUP = -1001234567
 
 
 def case_of(hotline: Hotline, number: str) -> Case:
@@ -119,6 +126,86 @@ async def test_the_list_pages_through_many_cases(hotline: Hotline) -> None:
     assert first.count('class="case-row') == 25 and 'rel="next"' in first
     second = ani.get("/console/cases?page=2").text
     assert second.count('class="case-row') == 2 and 'rel="prev"' in second
+
+
+def listed(page: str) -> list[str]:
+    """The links of the case list's rows, in order: /console/c/<id> for reports, /console/e/<id> for escalations."""
+    return re.findall(r'<a class="title" href="(/console/[ce]/\d+)"', page)
+
+
+async def test_escalations_without_a_report_are_in_the_list_with_the_reports(hotline: Hotline) -> None:
+    number = await file_report(hotline.say, "mama")  # its escalation has the report: listed once, as the report
+    hotline.clock.advance(minutes=5)
+    await hotline.say("6281299990000", URGENT, channel="whatsapp")
+    hotline.clock.advance(minutes=5)
+    await hotline.say("person-2", "/petugas")
+    with transaction(hotline.app.sessions) as session:
+        rina = session.scalars(select(Contact).where(Contact.external_id == "6281299990000")).one()
+        rina.display_name, rina.place_country = "Rina", "malaysia"
+    urgent, asked = [e for e in hotline.escalations() if e.case_id is None]
+    case_id = case_of(hotline, number).id
+    ani = hotline.signed_in("ani")
+
+    page = ani.get("/console/cases").text
+    assert "1 laporan · 2 eskalasi tanpa laporan" in page
+    assert listed(page) == [f"/console/e/{asked.id}", f"/console/e/{urgent.id}", f"/console/c/{case_id}"]
+    opened = urgent.opened_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M WIB")
+    for shown in (f"Eskalasi #{urgent.id}", "MENDESAK", "Menunggu", "Darurat: dikurung / disekap", opened,
+                  "WhatsApp · <strong>Rina</strong> · Malaysia · belum diambil", "Minta bicara dengan petugas",
+                  "Chat lokal", "Eskalasi tanpa laporan (percakapan)"):
+        assert shown in page, shown
+    assert ">urgent<" not in page and ">open<" not in page
+
+    def only(query: str) -> list[str]:
+        return listed(ani.get(f"/console/cases?{query}").text)
+
+    conversations = ani.get("/console/cases?kind=conversation").text
+    assert "2 eskalasi tanpa laporan" in conversations and "laporan ·" not in conversations
+    assert listed(conversations) == [f"/console/e/{asked.id}", f"/console/e/{urgent.id}"]
+    assert only("kind=missing_person") == [f"/console/c/{case_id}"]
+    assert only("priority=urgent") == [f"/console/e/{urgent.id}"]
+    # A country is where the person said they are; an escalation has no regency and is never referred.
+    assert only("country=malaysia") == [f"/console/e/{urgent.id}", f"/console/c/{case_id}"]
+    assert only("regency=sambas") == [f"/console/c/{case_id}"]
+    assert only("status=referred") == []
+    assert only("q=rina") == [f"/console/e/{urgent.id}"]
+    assert only("q=0812-9999-0000") == [f"/console/e/{urgent.id}"]  # typed as staff write it, stored +62
+    assert only("q=siti") == [f"/console/c/{case_id}"]
+    today = hotline.clock().astimezone(WIB).date()
+    assert len(only(f"from={today}&to={today}")) == 3 and only(f"to={today - timedelta(days=1)}") == []
+
+    # Status and assignee read the escalation's own: waiting is "new", claimed is "in review".
+    ani.post(f"/console/e/{urgent.id}/claim")
+    assert only("status=in_review") == [f"/console/e/{urgent.id}"]
+    assert only("status=new") == [f"/console/e/{asked.id}", f"/console/c/{case_id}"]
+    assert only("assignee=1") == [f"/console/e/{urgent.id}"]
+    assert only("assignee=0") == [f"/console/e/{asked.id}", f"/console/c/{case_id}"]
+    assert "Rina</strong> · Malaysia · ani" in ani.get("/console/cases?priority=urgent").text
+    ani.post(f"/console/e/{asked.id}/claim")
+    assert "Eskalasi ditutup." in ani.post(f"/console/e/{asked.id}/close", outcome="assisted").text
+    assert only("status=closed") == [f"/console/e/{asked.id}"]
+
+
+async def test_the_list_pages_through_reports_and_escalations_by_time(hotline: Hotline) -> None:
+    """Reports and escalations without one interleave by time; pages neither repeat nor skip a row."""
+    for n in range(3):
+        await file_report(hotline.say, f"mother-{n}")
+        for m in range(8):
+            hotline.clock.advance(minutes=1)
+            await hotline.say(f"person-{n}-{m}", "/petugas")
+        hotline.clock.advance(minutes=1)
+    ani = hotline.signed_in("ani")
+    first = ani.get("/console/cases").text
+    assert "3 laporan · 24 eskalasi tanpa laporan · halaman 1 dari 2" in first
+    second = ani.get("/console/cases?page=2").text
+    rows = listed(first) + listed(second)
+    assert len(listed(first)) == 25 and len(rows) == 27 and len(set(rows)) == 27
+    with hotline.app.sessions() as session:
+        times = {f"/console/c/{i}": at for i, at in session.execute(select(Case.id, Case.created_at))}
+        times.update({f"/console/e/{i}": at for i, at in session.execute(
+            select(Escalation.id, Escalation.opened_at).where(Escalation.case_id.is_(None)))})
+    assert [times[r] for r in rows] == sorted(times.values(), reverse=True)
+    assert rows[-1].startswith("/console/c/")  # the first report is the oldest row
 
 
 async def test_an_anonymous_report_keeps_no_reporter_fields(hotline: Hotline) -> None:
@@ -217,6 +304,70 @@ async def test_a_referral_past_its_follow_up_date_is_flagged_once_by_the_schedul
     with transaction(app.sessions) as session:
         social = session.scalars(select(Referral.id).where(Referral.agency == "dinas_sosial")).one()
         assert referrals.sweep(session, hotline.clock()) == [social]
+
+
+async def test_an_overdue_referral_is_posted_to_the_staff_group_once_per_follow_up_date(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, PUBLIC_URL="https://teman-migran.example.org")
+    settings = replace(settings, telegram=replace(settings.telegram, staff_group_id=STAFF_GROUP),
+                       referrals=replace(settings.referrals, follow_up_sweep_seconds=0.2))
+    hotline = Hotline.open(settings)
+    app = hotline.app
+    try:
+        number = await file_report(hotline.say, "mama")
+        case_id = case_of(hotline, number).id
+        ani = hotline.signed_in("ani")
+        today = hotline.clock().astimezone(WIB).date()
+
+        def day(offset: int) -> str:
+            return (today + timedelta(days=offset)).isoformat()
+
+        ani.post(f"/console/c/{case_id}/refer", agency="bp3mi_kalbar", referred_on=day(-10), follow_up_on=day(-2),
+                 reference_number="B-9/BP3MI/2026", contact_person="Seksi Pelindungan")
+        ani.post(f"/console/c/{case_id}/refer", agency="lpsk", follow_up_on=day(10))  # not due yet
+        ani.post(f"/console/c/{case_id}/refer", agency="dinas_sosial", referred_on=day(-10), follow_up_on=day(-1))
+        with app.sessions() as session:
+            ids = dict(session.execute(select(Referral.agency, Referral.id)).tuples().all())
+        ani.post(f"/console/referrals/{ids['dinas_sosial']}", status="done", follow_up_on=day(-1))  # answered
+
+        def reminders() -> list[str]:
+            with app.sessions() as session:
+                return [item.text for item in session.scalars(
+                    select(OutboxItem).where(OutboxItem.chat_id == str(STAFF_GROUP)).order_by(OutboxItem.id))
+                    if item.extra.get("staff_group") == "staff_group_referral_overdue"]
+
+        def runs() -> int:
+            with app.sessions() as session:
+                return int(session.scalar(select(func.count(JobRun.id)).where(
+                    JobRun.job == referrals.JOB_NAME, JobRun.outcome == "ok")) or 0)
+
+        app.scheduler.start()  # the job as the app schedules it
+        [post] = await until(reminders)
+        due = (today - timedelta(days=2)).strftime("%d-%m-%Y")
+        assert post == (f"📌 Rujukan laporan {number} ke BP3MI Kalimantan Barat belum ada kabar: tindak lanjut "
+                        f"jatuh tempo sejak {due} (status: Dikirim). Tanyakan ke instansi dan catat di lembar kasus: "
+                        f"https://teman-migran.example.org/console/c/{case_id}")
+        for private in ("Siti", "0812", "mama", "Seksi Pelindungan", "Sambas"):
+            assert private not in post, private
+        seen = runs()
+        await until(lambda: runs() >= seen + 3)  # later sweeps post nothing again
+        assert len(reminders()) == 1
+
+        # Staff ask again and set a new follow-up date: when it comes, a new reminder.
+        ani.post(f"/console/referrals/{ids['bp3mi_kalbar']}", status="accepted", reference_number="B-9/BP3MI/2026",
+                 contact_person="Seksi Pelindungan", follow_up_on=day(3))
+        seen = runs()
+        await until(lambda: runs() >= seen + 2)
+        assert len(reminders()) == 1
+        hotline.clock.advance(days=3)
+        later = await until(lambda: reminders()[1:])
+        assert later == [f"📌 Rujukan laporan {number} ke BP3MI Kalimantan Barat belum ada kabar: tindak lanjut "
+                         f"jatuh tempo sejak {(today + timedelta(days=3)).strftime('%d-%m-%Y')} (status: Diterima "
+                         f"instansi). Tanyakan ke instansi dan catat di lembar kasus: "
+                         f"https://teman-migran.example.org/console/c/{case_id}"]
+    finally:
+        await hotline.close()
 
 
 async def test_closing_urgent_work_asks_for_an_outcome_and_a_note(hotline: Hotline) -> None:

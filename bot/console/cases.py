@@ -7,8 +7,6 @@ the same transaction; a search is audited with what was searched for.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,16 +17,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.console.auth import checked_form, client_ip, flash
-from bot.console.common import WIB, Console
+from bot.console.auth import client_ip
+from bot.console.common import WIB, Action, Console
 from bot.hotline import case_desk, case_fields, cases, queries, referrals
 from bot.hotline.case_desk import CaseError, CaseFilter
 from bot.hotline.labels import CASE_STATUS_LABELS, OUTCOMES, PRIORITY_LABELS
 from bot.hotline.referrals import ReferralError
 from bot.storage.models import Case, CaseStatus, Priority, Staff
 
-log = logging.getLogger(__name__)
-Action = Callable[[Session, Staff, Any], str | None]
 NOT_FOUND = "Laporan tidak ditemukan."
 
 
@@ -89,6 +85,7 @@ class CasesPage:
             page_url=lambda n: "/console/cases?" + urlencode({**params, "page": n}),
             kinds=case_fields.KIND_LABELS, statuses=CASE_STATUS_LABELS, priorities=PRIORITY_LABELS,
             countries=case_fields.COUNTRY_LABELS, regencies=case_fields.REGENCY_LABELS,
+            conversation=(case_desk.CONVERSATION, case_desk.CONVERSATION_LABEL),
         )
 
     async def sheet_page(self, request: Request) -> Response:
@@ -122,30 +119,12 @@ class CasesPage:
 
     # ------------------------------------------------------------ actions
     async def _action(self, request: Request, action: str, work: Action, anchor: str) -> Response:
-        """Check CSRF, run `work(session, staff, form)` in one transaction, flash its message, back to the sheet."""
-        staff = await self.console.current(request)
-        form = await checked_form(request)
+        """Run a case action and go back to the sheet, where it was (`anchor`)."""
         case_id = int(request.path_params["id"])
-
-        def run(session: Session) -> str | None:
-            me = session.get(Staff, staff.id)
-            assert me is not None
-            return work(session, me, form)
-
-        try:
-            message = await self.console.db(run)
-        except case_desk.CaseNotAllowed as exc:
-            raise HTTPException(403, str(exc)) from None
-        except (CaseError, ReferralError) as exc:
-            flash(request, str(exc), "error")
-        except LookupError:
-            raise HTTPException(404, NOT_FOUND) from None
-        else:
-            self.console.app.outbox.wake()
-            if message:
-                flash(request, message, "ok")
-            log.info("console.%s case=%s staff=%s", action, case_id, staff.id)
-        return RedirectResponse(f"/console/c/{case_id}#{anchor}", 303)
+        return await self.console.act(
+            request, work, back=lambda: f"/console/c/{case_id}#{anchor}", not_allowed=case_desk.CaseNotAllowed,
+            refused=(CaseError, ReferralError), not_found=NOT_FOUND, logged=f"{action} case={case_id}",
+        )
 
     def _case(self, session: Session, request: Request) -> Case:
         return case_desk.get(session, int(request.path_params["id"]))

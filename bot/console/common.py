@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,15 +11,18 @@ from typing import Any, TypeVar
 
 import jinja2
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.app import App
 from bot.console.auth import (
     LoginRequired,
+    checked_form,
     client_ip,
     csrf_token,
+    flash,
     pop_flashes,
     session_is_current,
     session_staff_id,
@@ -29,6 +33,9 @@ from bot.storage.db import transaction
 from bot.storage.models import Staff
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# A staff action's work: (session, the staff member in that session, the form) -> what to flash, if anything.
+Action = Callable[[Session, Staff, Any], str | None]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Pontianak keeps Western Indonesian Time (UTC+7) all year.
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -121,3 +128,44 @@ class Console:
               target_id: int | None = None, target_type: str | None = "escalation", **detail: Any) -> None:
         audit.record(session, action, staff_id=staff_id, now=self.now(), target_type=target_type if target_id else None,
                      target_id=target_id, ip=client_ip(request), **detail)
+
+    async def act(
+        self,
+        request: Request,
+        work: Action,
+        *,
+        back: Callable[[], str],
+        not_allowed: type[Exception],
+        refused: tuple[type[Exception], ...],
+        not_found: str,
+        logged: str | None = None,
+    ) -> Response:
+        """Check CSRF, run `work` in one transaction (its audit entry with it), flash its message, go `back()`.
+
+        `back` is called after the work (it may name what the work found) and keeps the page position
+        (an anchor). `not_allowed` is a 403, `refused` a flashed error, LookupError a 404 saying `not_found`;
+        `logged` ("case_edit case=12") is logged with the staff id when the work succeeded.
+        """
+        staff = await self.current(request)
+        form = await checked_form(request)
+
+        def run(session: Session) -> str | None:
+            me = session.get(Staff, staff.id)
+            assert me is not None
+            return work(session, me, form)
+
+        try:
+            message = await self.db(run)
+        except not_allowed as exc:
+            raise HTTPException(403, str(exc)) from None
+        except refused as exc:
+            flash(request, str(exc), "error")
+        except LookupError:
+            raise HTTPException(404, not_found) from None
+        else:
+            self.app.outbox.wake()
+            if message:
+                flash(request, message, "ok")
+            if logged:
+                log.info("console.%s staff=%s", logged, staff.id)
+        return RedirectResponse(back(), 303)

@@ -5,24 +5,21 @@ Each action is one transaction holding its audit entry; reading a conversation i
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.console.auth import checked_form, client_ip, flash
-from bot.console.common import Console
+from bot.console.auth import client_ip
+from bot.console.common import Action, Console
 from bot.hotline import commands, queries, saved_replies
 from bot.hotline import staff as staff_accounts
 from bot.hotline.labels import CASE_STATUS_LABELS, OUTCOME_LABELS
 from bot.storage.models import EscalationStatus, Staff
 
-log = logging.getLogger(__name__)
 # What staff read after sending a reply, by how it goes out (commands.ReplyResult.mode).
 REPLY_SENT = {
     "text": "Balasan masuk antrean kirim.",
@@ -30,7 +27,6 @@ REPLY_SENT = {
     "setelah orangnya menjawab.",
     "held": "Balasan disimpan tetapi DITAHAN: di luar jendela 24 jam WhatsApp dan tidak ada template.",
 }
-Action = Callable[[Session, Staff, Any], str | None]
 # Escalations whose reading this session has audited, newest last; a long shift stays under the cap.
 READ_KEY = "read"
 READ_KEEP = 100
@@ -126,30 +122,13 @@ class EscalationPage:
 
     # ------------------------------------------------------------ actions
     async def _action(self, request: Request, action: str, work: Action) -> Response:
-        """Check CSRF, run `work(session, staff, form)` with its audit entry, flash its message."""
-        staff = await self.console.current(request)
-        form = await checked_form(request)
+        """Run an escalation action and go back to its page."""
         escalation_id = int(request.path_params["id"])
-
-        def run(session: Session) -> str | None:
-            me = session.get(Staff, staff.id)
-            assert me is not None
-            return work(session, me, form)
-
-        try:
-            message = await self.console.db(run)
-        except commands.NotAllowed as exc:
-            raise HTTPException(403, str(exc)) from None
-        except commands.QueueError as exc:
-            flash(request, str(exc), "error")
-        except LookupError:
-            raise HTTPException(404, "Eskalasi tidak ditemukan.") from None
-        else:
-            self.console.app.outbox.wake()
-            if message:
-                flash(request, message, "ok")
-            log.info("console.%s escalation=%s staff=%s", action, escalation_id, staff.id)
-        return RedirectResponse(f"/console/e/{escalation_id}", 303)
+        return await self.console.act(
+            request, work, back=lambda: f"/console/e/{escalation_id}", not_allowed=commands.NotAllowed,
+            refused=(commands.QueueError,), not_found="Eskalasi tidak ditemukan.",
+            logged=f"{action} escalation={escalation_id}",
+        )
 
     def _group_post(self, session: Session, key: str, escalation_id: int, **values: Any) -> None:
         group = self.console.app.staff_group

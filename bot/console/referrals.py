@@ -7,17 +7,18 @@ each printed letter is audited in its own transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.console.auth import checked_form, client_ip, flash
+from bot.console.auth import client_ip
 from bot.console.cases import parse_day
-from bot.console.common import WIB, Console
+from bot.console.common import WIB, Action, Console
 from bot.hotline import case_desk, case_fields, referrals
 from bot.hotline.case_desk import CaseError
 from bot.hotline.referrals import ReferralError
@@ -39,33 +40,25 @@ class ReferralsPage:
             Route("/referrals/{id:int}/letter", self.letter),
         ]
 
-    async def _run(self, request: Request, work: Any) -> int | None:
-        staff = await self.console.current(request)
-        form = await checked_form(request)
+    async def _action(self, request: Request, work: Action, case_id: Callable[[], int | None]) -> Response:
+        """Run a referral action and go back to the case sheet's referrals (`case_id()`: whose sheet)."""
 
-        def run(session: Session) -> tuple[int, str]:
-            me = session.get(Staff, staff.id)
-            assert me is not None
-            return work(session, me, form)
+        def back() -> str:
+            found = case_id()
+            if found is None:
+                raise HTTPException(404, "Rujukan tidak ditemukan.")
+            return f"/console/c/{found}#rujukan"
 
-        try:
-            case_id, message = await self.console.db(run)
-        except case_desk.CaseNotAllowed as exc:
-            raise HTTPException(403, str(exc)) from None
-        except (CaseError, ReferralError) as exc:
-            flash(request, str(exc), "error")
-            return None
-        except LookupError:
-            raise HTTPException(404, "Laporan atau rujukan tidak ditemukan.") from None
-        self.console.app.outbox.wake()
-        flash(request, message, "ok")
-        return int(case_id)
+        return await self.console.act(
+            request, work, back=back, not_allowed=case_desk.CaseNotAllowed, refused=(CaseError, ReferralError),
+            not_found="Laporan atau rujukan tidak ditemukan.",
+        )
 
     async def refer(self, request: Request) -> Response:
         console = self.console
         case_id = int(request.path_params["id"])
 
-        def work(session: Session, me: Staff, form: Any) -> tuple[int, str]:
+        def work(session: Session, me: Staff, form: Any) -> str:
             case = case_desk.get(session, case_id)
             case_desk.require_access(session, case, me)
             agency = console.settings.referrals.agencies.get(str(form.get("agency", "")))
@@ -80,17 +73,16 @@ class ReferralsPage:
                 share_reporter_contact=form.get("share_reporter_contact") == "1", ip=client_ip(request),
             )
             log.info("console.refer case=%s agency=%s referral=%s staff=%s", case.id, agency.key, referral.id, me.id)
-            return case.id, f"Laporan {case.number} dirujuk ke {agency.name}; pelapor diberi tahu."
+            return f"Laporan {case.number} dirujuk ke {agency.name}; pelapor diberi tahu."
 
-        await self._run(request, work)
-        return RedirectResponse(f"/console/c/{case_id}#rujukan", 303)
+        return await self._action(request, work, lambda: case_id)
 
     async def update(self, request: Request) -> Response:
         console = self.console
         referral_id = int(request.path_params["id"])
         case_id: int | None = None
 
-        def work(session: Session, me: Staff, form: Any) -> tuple[int, str]:
+        def work(session: Session, me: Staff, form: Any) -> str:
             nonlocal case_id
             referral = referrals.get(session, referral_id)
             case_id = referral.case_id
@@ -102,12 +94,9 @@ class ReferralsPage:
                 follow_up_on=parse_day(str(form.get("follow_up_on", ""))), ip=client_ip(request),
             )
             label = referrals.STATUS_LABELS[referral.status]
-            return referral.case_id, f"Rujukan diperbarui: {label}." if changed else "Rujukan tidak berubah."
+            return f"Rujukan diperbarui: {label}." if changed else "Rujukan tidak berubah."
 
-        await self._run(request, work)
-        if case_id is None:
-            raise HTTPException(404, "Rujukan tidak ditemukan.")
-        return RedirectResponse(f"/console/c/{case_id}#rujukan", 303)
+        return await self._action(request, work, lambda: case_id)
 
     async def letter(self, request: Request) -> Response:
         """The printable referral letter: only what the report's consent allows (bot.hotline.referrals.letter)."""

@@ -1,8 +1,10 @@
 """The case desk: the list of reports with filters and search, one case's sheet, edits with history, notes.
 
 Repository functions take the session and never commit; the console audits each read and change in
-the same transaction. The list reads only indexed columns (bot.hotline.case_fields.derive fills them)
-so a page stays fast on 100,000 cases.
+the same transaction. The list holds every report and every escalation without one (someone asked
+for a person, or wrote of danger, and filed no report): both are work staff must find. It pages
+over the two by their indexed times (bot.hotline.case_fields.derive fills the reports' filter
+columns) so a page stays fast on 100,000 cases.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, desc, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from bot.hotline import audit, case_fields
@@ -37,6 +39,18 @@ MAX_NOTE = 4000
 MAX_FIELD = 2000
 _NUMBER = re.compile(r"^KB-\d{4}-\d+$", re.IGNORECASE)
 _PHONE = re.compile(r"^[\d\s().+-]{6,}$")
+# The kind filter's value for escalations without a report ("percakapan": a conversation handed to staff).
+CONVERSATION = "conversation"
+CONVERSATION_LABEL = "Eskalasi tanpa laporan (percakapan)"
+# The list's status filter read for an escalation without a report: waiting is new, claimed is being
+# reviewed, closed is done. Such an escalation is never "referred" (only a report is referred).
+ESCALATION_STATUS = {
+    CaseStatus.NEW: EscalationStatus.OPEN,
+    CaseStatus.IN_REVIEW: EscalationStatus.CLAIMED,
+    CaseStatus.CLOSED: EscalationStatus.CLOSED,
+}
+# Which table a list row comes from, in the union that pages over both.
+_REPORT, _CONVERSATION = 0, 1
 
 
 class CaseError(Exception):
@@ -80,6 +94,17 @@ class CaseFilter:
     until: datetime | None = None  # created before (UTC)
     assignee: int | None = None  # a staff id; 0: nobody
     query: str = ""
+    conversations_only: bool = False  # kind "conversation": only escalations without a report
+
+    @property
+    def wants_reports(self) -> bool:
+        return not self.conversations_only
+
+    @property
+    def wants_conversations(self) -> bool:
+        """Escalations without a report have no kind, regency or referral, and no case number to search."""
+        return (self.kind is None and self.regency is None and self.status is not CaseStatus.REFERRED
+                and not _NUMBER.match(self.query))
 
     @classmethod
     def parse(cls, params: Any, since: datetime | None, until: datetime | None) -> CaseFilter:
@@ -95,6 +120,7 @@ class CaseFilter:
         assignee = params.get("assignee", "")
         return cls(
             status=pick("status", CaseStatus), kind=pick("kind", CaseKind), priority=pick("priority", Priority),
+            conversations_only=params.get("kind") == CONVERSATION,
             country=pick("country", lambda v: v if v in case_fields.COUNTRY_LABELS else None),
             regency=pick("regency", lambda v: v if v in case_fields.REGENCY_LABELS else None),
             since=since, until=until,
@@ -105,6 +131,7 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class CaseRow:
+    source: ClassVar[str] = "case"
     id: int
     number: str
     kind: CaseKind
@@ -118,11 +145,29 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class ConversationRow:
+    """An escalation without a report: what the queue card shows of it, for the list."""
+
+    source: ClassVar[str] = "escalation"
+    id: int
+    priority: Priority
+    status: EscalationStatus
+    opened_at: datetime
+    reason: str
+    channel: str
+    name: str | None  # the person's name on their channel
+    country: str | None  # where the person last said they are
+    assignee: str | None  # who claimed it
+
+
+@dataclass(frozen=True)
 class CasePage:
-    rows: list[CaseRow]
+    rows: list[CaseRow | ConversationRow]
     total: int
     page: int
     pages: int
+    reports: int = 0  # of total, how many are reports; the rest are escalations without one
+    conversations: int = 0
 
 
 def _filtered(query: Select[Any], f: CaseFilter) -> Select[Any]:
@@ -153,6 +198,38 @@ def _filtered(query: Select[Any], f: CaseFilter) -> Select[Any]:
     return query
 
 
+def _conversations_filtered(query: Select[Any], f: CaseFilter) -> Select[Any]:
+    """Escalations without a report that match: country is where the person said they are."""
+    query = query.where(Escalation.case_id.is_(None))
+    if f.status is not None:
+        query = query.where(Escalation.status == ESCALATION_STATUS[f.status])
+    if f.priority is not None:
+        query = query.where(Escalation.priority == f.priority)
+    if f.since is not None:
+        query = query.where(Escalation.opened_at >= f.since)
+    if f.until is not None:
+        query = query.where(Escalation.opened_at < f.until)
+    if f.assignee is not None:
+        query = query.where(Escalation.claimed_by == f.assignee if f.assignee else Escalation.claimed_by.is_(None))
+    if f.country is None and not f.query:
+        return query
+    query = query.join(Contact, Contact.id == Escalation.contact_id)
+    if f.country is not None:
+        query = query.where(Contact.place_country == f.country)
+    if f.query:
+        query = query.where(_person_matches(f.query))
+    return query
+
+
+def _person_matches(text: str) -> ColumnElement[bool]:
+    """The person's channel name, or their WhatsApp number (stored +62...; staff type 08...)."""
+    if not _PHONE.match(text):
+        return func.lower(Contact.display_name).contains(text.lower(), autoescape=True)
+    digits = re.sub(r"\D", "", text)
+    numbers = {digits, "62" + digits[1:]} if digits.startswith("0") else {digits}
+    return or_(*(Contact.external_id.contains(n, autoescape=True) for n in sorted(numbers)))
+
+
 def _subject(case_kind: CaseKind, details: dict[str, Any] | None) -> str:
     details = details or {}
     key = "name" if case_kind is CaseKind.MISSING_PERSON else "recruiter"
@@ -161,30 +238,74 @@ def _subject(case_kind: CaseKind, details: dict[str, Any] | None) -> str:
 
 
 def list_cases(session: Session, f: CaseFilter, page: int = 1, page_size: int = PAGE_SIZE) -> CasePage:
-    """One page of cases, newest first, with the number of all that match."""
-    total = int(session.scalar(_filtered(select(func.count(Case.id)), f)) or 0)
+    """One page of reports and escalations without a report, newest first, with how many of each match."""
+    reports = conversations = 0
+    branches: list[Select[Any]] = []
+    if f.wants_reports:
+        reports = int(session.scalar(_filtered(select(func.count(Case.id)), f)) or 0)
+        if reports:
+            branches.append(_filtered(select(literal_column(str(_REPORT)).label("source"), Case.id.label("id"),
+                                             Case.created_at.label("at")), f))
+    if f.wants_conversations:
+        conversations = int(session.scalar(_conversations_filtered(select(func.count(Escalation.id)), f)) or 0)
+        if conversations:
+            branches.append(_conversations_filtered(
+                select(literal_column(str(_CONVERSATION)).label("source"), Escalation.id.label("id"),
+                       Escalation.opened_at.label("at")), f))
+    total = reports + conversations
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
+    if not branches:
+        return CasePage(rows=[], total=0, page=page, pages=pages)
+    # Only (table, id, time) are paged: each side reads its time index in order, and the rows of the
+    # one page are read after, by id.
+    order = (desc("at"), "source", desc("id"))
+    paged = union_all(*branches).order_by(*order) if len(branches) > 1 else branches[0].order_by(*order)
+    keys = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
+    found: dict[tuple[int, int], CaseRow | ConversationRow] = {
+        **{(_REPORT, r.id): r for r in _case_rows(session, [k[1] for k in keys if k[0] == _REPORT])},
+        **{(_CONVERSATION, r.id): r
+           for r in _conversation_rows(session, [k[1] for k in keys if k[0] == _CONVERSATION])},
+    }
+    return CasePage(
+        rows=[found[(k[0], k[1])] for k in keys if (k[0], k[1]) in found],
+        total=total, page=page, pages=pages, reports=reports, conversations=conversations,
+    )
+
+
+def _case_rows(session: Session, ids: list[int]) -> list[CaseRow]:
+    if not ids:
+        return []
     assignee = aliased(Staff)
     rows = session.execute(
-        _filtered(
-            select(Case.id, Case.number, Case.kind, Case.status, Case.priority, Case.created_at, Case.regency,
-                   Case.country, assignee.username, Case.details)
-            .outerjoin(assignee, assignee.id == Case.assignee_id),
-            f,
-        )
-        .order_by(Case.created_at.desc(), Case.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
+        select(Case.id, Case.number, Case.kind, Case.status, Case.priority, Case.created_at, Case.regency,
+               Case.country, assignee.username, Case.details)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(Case.id.in_(ids))
     ).all()
-    return CasePage(
-        rows=[
-            CaseRow(id=r[0], number=r[1], kind=r[2], status=r[3], priority=r[4], created_at=r[5], regency=r[6],
-                    country=r[7], assignee=r[8], subject=_subject(r[2], r[9]))
-            for r in rows
-        ],
-        total=total, page=page, pages=pages,
-    )
+    return [
+        CaseRow(id=r[0], number=r[1], kind=r[2], status=r[3], priority=r[4], created_at=r[5], regency=r[6],
+                country=r[7], assignee=r[8], subject=_subject(r[2], r[9]))
+        for r in rows
+    ]
+
+
+def _conversation_rows(session: Session, ids: list[int]) -> list[ConversationRow]:
+    if not ids:
+        return []
+    claimer = aliased(Staff)
+    rows = session.execute(
+        select(Escalation.id, Escalation.priority, Escalation.status, Escalation.opened_at, Escalation.reason,
+               Contact.channel, Contact.display_name, Contact.place_country, claimer.username)
+        .join(Contact, Contact.id == Escalation.contact_id)
+        .outerjoin(claimer, claimer.id == Escalation.claimed_by)
+        .where(Escalation.id.in_(ids))
+    ).all()
+    return [
+        ConversationRow(id=r[0], priority=r[1], status=r[2], opened_at=r[3], reason=r[4], channel=r[5], name=r[6],
+                        country=r[7], assignee=r[8])
+        for r in rows
+    ]
 
 
 # ---------------------------------------------------------------- one case

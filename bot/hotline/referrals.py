@@ -2,8 +2,9 @@
 
 Repository functions never commit. Referring a case marks it "referred" and tells the reporter which
 kind of agency now has it (never a person or a number: the consent they gave covers being told, the
-agency's details are for staff). The follow-up job flags referrals whose follow-up date passed without
-an answer. The letter holds only what the report's consent allows (`letter`).
+agency's details are for staff). The follow-up job flags referrals whose follow-up date came without
+an answer, and tells the Telegram staff group, once per follow-up date. The letter holds only what the
+report's consent allows (`letter`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.answers.texts import Texts
 from bot.chat.inbound import Reply
 from bot.config import PartnerAgency, ReferralSettings
 from bot.hotline import audit, case_fields, cases
+from bot.hotline.staff_group import StaffGroup
 from bot.outbox.enqueue import enqueue
 from bot.storage.db import transaction
 from bot.storage.models import Case, CaseStatus, Contact, Referral, ReferralStatus, Staff
@@ -196,8 +198,14 @@ def overdue(session: Session, today: date) -> list[Referral]:
     ))
 
 
-def sweep(session: Session, now: datetime) -> list[int]:
-    """Flag each overdue referral once (a conditional UPDATE: a repeated or concurrent sweep flags none twice)."""
+def sweep(
+    session: Session, now: datetime, directory: ReferralSettings | None = None, group: StaffGroup | None = None
+) -> list[int]:
+    """Flag each overdue referral once per follow-up date, and post it to the staff group when there is one.
+
+    The flag is a conditional UPDATE, so a repeated or concurrent sweep flags (and posts) none twice;
+    a new follow-up date clears it (`update_referral`), so the new date is reminded in its turn.
+    """
     today = now.astimezone(cases.WIB).date()
     flagged = []
     for referral in overdue(session, today):
@@ -213,14 +221,33 @@ def sweep(session: Session, now: datetime) -> list[int]:
             flagged.append(referral.id)
             log.warning("referral.follow_up_due referral=%s case_id=%s agency=%s due=%s: ask the agency for news",
                         referral.id, referral.case_id, referral.agency, referral.follow_up_on)
+            if group is not None:
+                _post_overdue(session, referral, directory, group)
     return flagged
 
 
-def run_follow_up_sweep(sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> bool:
-    """The periodic job: one sweep, one transaction; it queues no messages."""
+def _post_overdue(session: Session, referral: Referral, directory: ReferralSettings | None, group: StaffGroup) -> None:
+    """The group post says which report, which agency and since when: what escalation posts say, no more."""
+    agency = directory.agencies.get(referral.agency) if directory is not None else None
+    assert referral.follow_up_on is not None
+    group.post_about_case(
+        session, "staff_group_referral_overdue", referral.case_id,
+        case=session.scalar(select(Case.number).where(Case.id == referral.case_id)) or "-",
+        agency=agency.name if agency is not None else referral.agency,
+        due=referral.follow_up_on.strftime("%d-%m-%Y"), status=STATUS_LABELS[referral.status],
+    )
+
+
+def run_follow_up_sweep(
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    directory: ReferralSettings | None = None,
+    group: StaffGroup | None = None,
+) -> bool:
+    """The periodic job: one sweep, one transaction; True when posts for the staff group were queued."""
     with transaction(sessions) as session:
-        sweep(session, clock())
-    return False
+        flagged = sweep(session, clock(), directory, group)
+    return bool(flagged) and group is not None
 
 
 def counts_by_agency(session: Session, since: datetime, until: datetime) -> dict[str, int]:

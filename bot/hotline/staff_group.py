@@ -39,7 +39,14 @@ MARKERS = {Priority.URGENT: "🚨", Priority.HIGH: "⚠️", Priority.NORMAL: "�
 
 
 def console_link(settings: Settings, escalation_id: int) -> str:
-    path = f"/console/e/{escalation_id}"
+    return _link(settings, f"/console/e/{escalation_id}")
+
+
+def case_link(settings: Settings, case_id: int) -> str:
+    return _link(settings, f"/console/c/{case_id}")
+
+
+def _link(settings: Settings, path: str) -> str:
     return f"{settings.public_url}{path}" if settings.public_url else f"konsol staf {path}"
 
 
@@ -69,6 +76,11 @@ class StaffGroup:
             extra["reply_to_message_id"] = reply_to
         text = self.texts.get(key, LANG, id=escalation_id, link=console_link(self.settings, escalation_id), **values)
         return enqueue_raw(session, CHANNEL, str(self.chat_id), Reply(text, buttons), extra=extra)
+
+    def post_about_case(self, session: Session, key: str, case_id: int, **values: Any) -> OutboxItem:
+        """A post about a report, not an escalation: nothing to claim or answer; its link opens the case sheet."""
+        text = self.texts.get(key, LANG, link=case_link(self.settings, case_id), **values)
+        return enqueue_raw(session, CHANNEL, str(self.chat_id), Reply(text), extra={"case_id": case_id, "staff_group": key})
 
     def on_escalation(self, session: Session, escalation: Escalation, event: str) -> None:
         """Listener for bot.escalations: a new, newly urgent, reopened or returned-to escalation appears in the group."""

@@ -340,7 +340,8 @@ class Escalation(Base):
     __tablename__ = "escalations"
     __table_args__ = (
         Index("ix_escalations_queue", "status", "priority", "opened_at"),
-        Index("ix_escalations_case", "case_id"),
+        # A case's escalations; and, newest first, those without a report (case_id NULL) for the case list.
+        Index("ix_escalations_case_opened", "case_id", "opened_at", "id"),
         # Covers the dashboard's counts and claim times by date.
         Index("ix_escalations_opened", "opened_at", "priority", "claimed_at", "reply_overdue"),
         # The person's own escalations: the active one, and the one closed lately (reopened when they write back).
