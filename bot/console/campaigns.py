@@ -52,6 +52,7 @@ class Compose:
 
     values: dict[str, str]
     segment: dict[str, str] = field(default_factory=dict)
+    segment_known: bool = True
     send_at: datetime | None = None
     template_vars: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -84,6 +85,7 @@ def read_form(form: Mapping[str, Any], now: datetime) -> Compose:
         audience.check_segment(segment)
         compose.segment = segment
     except SegmentError:
+        compose.segment_known = False
         errors.append("Pilihan audiens tidak dikenal; pilih dari daftar.")
     if values["when"] == "at":
         try:
@@ -210,7 +212,7 @@ class CampaignsPage:
                        status_code: int = 200) -> Response:
         console = self.console
         reach: dict[str, int] = {}
-        if preview and not any("audiens" in e for e in compose.errors):
+        if preview and compose.segment_known:
             def work(session: Session) -> dict[str, int]:
                 default = console.settings.default_language
                 found = {"total": audience.count(session, compose.segment, default)}
