@@ -6,7 +6,8 @@
     answers/       cited content library and the interface sentences    -> understanding.intents
     recruitment/   recruiter registry and job-offer red flags           -> storage, understanding
     hotline/       escalations, staff queue, cases, SLA, staff, audit    -> storage, outbox, answers
-    console/       the staff console pages                              -> hotline, storage
+    campaigns/     dissemination campaigns: audience, sending, counts  -> storage, outbox, answers, hotline
+    console/       the staff console pages                              -> hotline, campaigns, storage
     outbox/        replies stored, then sent in order with retries      -> storage, chat.inbound
     jobs/          periodic work on the shared scheduler                -> storage, outbox, answers
     storage/       engine, migrations, tables, people repository        -> chat.inbound (the Inbound type)

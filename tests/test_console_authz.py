@@ -5,11 +5,13 @@ the ownership of cases; transcript reads through the JSON API are audited."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from starlette.routing import BaseRoute, Mount, Route
 
+from bot.campaigns import campaigns
 from bot.hotline import referrals
 from bot.hotline.escalations import open_escalation
 from bot.hotline.labels import OUTCOMES
@@ -68,6 +70,12 @@ def saved_reply(hotline: Hotline) -> int:
         session.add(reply)
         session.flush()
         return reply.id
+
+
+def scheduled_campaign(hotline: Hotline) -> int:
+    with transaction(hotline.app.sessions) as session:
+        draft = campaigns.Draft(title="Contoh", text_id="Waspada calo.", send_at=hotline.clock() + timedelta(days=1))
+        return campaigns.create(session, draft, hotline.clock()).id
 
 
 def case_status(hotline: Hotline, number: str) -> CaseStatus:
@@ -171,6 +179,13 @@ MATRIX: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("GET", "/console/dashboard"): (LOGIN, FORBIDDEN, OK, OK),
     ("GET", "/console/dashboard/month.csv"): (LOGIN, FORBIDDEN, OK, OK),
     ("GET", "/console/dashboard/print"): (LOGIN, FORBIDDEN, OK, OK),
+    # Campaigns (issue 14): a campaign scheduled for tomorrow in /campaigns/{id} routes.
+    ("GET", "/console/campaigns"): (LOGIN, FORBIDDEN, OK, OK),
+    ("GET", "/console/campaigns/new"): (LOGIN, FORBIDDEN, OK, OK),
+    ("POST", "/console/campaigns/new"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("GET", "/console/campaigns/{id:int}"): (LOGIN, FORBIDDEN, OK, OK),
+    ("POST", "/console/campaigns/{id:int}/cancel"): (LOGIN, FORBIDDEN, DONE, DONE),
+    ("GET", "/console/api/campaigns/{id:int}"): (LOGIN, FORBIDDEN, OK, OK),
     ("POST", "/console/logout"): (LOGIN, LOGIN, LOGIN, LOGIN),  # last: it ends the session
 }
 
@@ -236,6 +251,10 @@ async def test_the_authorization_matrix_holds_for_every_route_and_role(hotline: 
             case_id, referral_id = held_case_with_referral(hotline, escalation_id)
             path = path.replace("/c/{id:int}", f"/c/{case_id}").replace("/referrals/{id:int}", f"/referrals/{referral_id}")
             form = {"text": "Sudah ditelepon.", "status": "in_review", "staff_id": "", "agency": "bp3mi_kalbar"}
+        elif "/campaigns/{id:int}" in path:
+            path = path.replace("{id:int}", str(scheduled_campaign(hotline)))
+        elif path.endswith("/campaigns/new"):
+            form = {"title": f"Kampanye {n}", "text_id": "Waspada calo.", "when": "now", "action": "send"}
         elif "/replies/{id:int}" in path:
             path = path.replace("{id:int}", str(saved_reply(hotline)))
             form = {"language": "id", "title": f"Salam {n}", "text": "Terima kasih sudah menghubungi kami."}

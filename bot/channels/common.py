@@ -31,27 +31,6 @@ class Dispatched(Protocol):
 Dispatch = Callable[[Inbound], Awaitable[Dispatched]]
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Cut a text the channel would refuse into parts of at most `limit` characters.
-
-    Cuts at a paragraph, else a line, else a space, so sentences and phone numbers stay whole.
-    """
-    parts: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut >= limit // 2:
-                break
-        else:
-            cut = limit  # no good place: a hard cut beats many tiny parts
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    parts.append(rest)
-    return parts
-
-
 class RecentKeys:
     """A bounded memory of keys seen lately (which messages already got the store-failed fallback)."""
 

@@ -44,8 +44,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.answers.layout import split_text
 from bot.channels.base import always_open
-from bot.channels.common import Dispatch, RecentKeys, send_fallback, split_text
+from bot.channels.common import Dispatch, RecentKeys, send_fallback
 from bot.chat.inbound import Inbound, Media
 from bot.config import Settings, TelegramSettings
 from bot.outbox import delivery

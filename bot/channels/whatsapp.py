@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +24,9 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 
+from bot.answers.layout import numbered_text
 from bot.answers.texts import Texts
-from bot.channels.common import FRESH_INBOUND, Dispatch, RecentKeys, send_fallback, split_text
+from bot.channels.common import FRESH_INBOUND, Dispatch, RecentKeys, send_fallback
 from bot.chat.inbound import Inbound, Media
 from bot.config import Settings
 from bot.outbox import delivery
@@ -45,7 +45,6 @@ ADDRESS_PREFIX = "whatsapp:"
 INBOUND_PATH = "/webhooks/whatsapp"
 STATUS_PATH = "/webhooks/whatsapp/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-TEXT_LIMIT = 1600  # Twilio refuses longer WhatsApp bodies (error 21617)
 # WhatsApp's customer service window: a business may send free text only this long after the
 # person's last message (Meta, "Customer service windows"); later, only approved templates.
 WINDOW = timedelta(hours=24)
@@ -282,31 +281,7 @@ class WhatsAppSender:
 
     def render(self, message: Outgoing, lang: str) -> list[str]:
         """Text, then the buttons as a numbered list the person answers with a number."""
-        parts = split_text(self.numbered_wording(message, lang), TEXT_LIMIT)
-        if not message.buttons:
-            return parts
-        lines = [self.texts.get("whatsapp_reply_with_number", lang)]
-        lines += [f"{n}. {label}" for n, (label, _payload) in enumerate(message.buttons, start=1)]
-        choices = "\n".join(lines)
-        if len(parts[-1]) + len(choices) + 2 <= TEXT_LIMIT:
-            parts[-1] = f"{parts[-1]}\n\n{choices}"
-        else:
-            parts.append(choices)
-        return parts
-
-    def numbered_wording(self, message: Outgoing, lang: str) -> str:
-        """'pilih "Lewati"' naming a choice listed below becomes 'ketik 3 ("Lewati")': here people type numbers.
-
-        The sentences (content/ui.yml) say "pilih" (choose), true on every channel; what choosing means is
-        the channel's rule, so it lives here.
-        """
-        text = message.text
-        verb = re.escape(self.texts.get("whatsapp_choose", lang))
-        for number, (label, _payload) in enumerate(message.buttons, start=1):
-            typed = self.texts.get("whatsapp_type_number", lang, number=number)
-            pattern = re.compile(rf'(?i)\b{verb}\s+"{re.escape(label)}"')
-            text = pattern.sub(lambda m, typed=typed, label=label: _same_case(m.group(0), f'{typed} ("{label}")'), text)
-        return text
+        return numbered_text(message.text, message.buttons, self.texts, lang)
 
     def _recipient(self, message: Outgoing) -> tuple[str, bool, bool]:
         """(language, window open, reopening template already sent since the person last wrote)."""
@@ -322,11 +297,6 @@ class WhatsAppSender:
             )
         return lang, is_open, prompted
 
-
-
-def _same_case(original: str, replacement: str) -> str:
-    """Keep a sentence's capital: 'Pilih "X"' becomes 'Ketik 1 ("X")'."""
-    return replacement[:1].upper() + replacement[1:] if original[:1].isupper() else replacement
 
 
 # ---------------------------------------------------------------- the channel

@@ -1,8 +1,9 @@
 """The staff console at /console/: one Starlette sub-app mounted into the bot's ASGI app.
 
 This module only assembles it: one module per page (login, queue, escalation, closed, audit_log,
-staff_accounts, cases, referrals, saved_replies, dashboard) contributes its routes; common holds what the pages share, auth the sessions, CSRF
-and roles, headers the security headers. The pages call bot.hotline for queue, cases, staff and audit.
+staff_accounts, cases, referrals, saved_replies, dashboard, campaigns) contributes its routes; common holds what the pages share, auth the sessions, CSRF
+and roles, headers the security headers. The pages call bot.hotline for queue, cases, staff and audit,
+and bot.campaigns for campaigns (previewed with bot.answers.layout, the WhatsApp sender's own layout).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App
 from bot.console.audit_log import AuditLogPage
 from bot.console.auth import SESSION_COOKIE, LoginRequired
+from bot.console.campaigns import CampaignsPage
 from bot.console.cases import CasesPage
 from bot.console.closed import ClosedPage
 from bot.console.common import Console
@@ -36,7 +38,7 @@ from bot.console.staff_accounts import StaffAccountsPage
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = (
     QueuePage, LoginPages, EscalationPage, ClosedPage, AuditLogPage, StaffAccountsPage, CasesPage, ReferralsPage,
-    SavedRepliesPage, DashboardPage,
+    SavedRepliesPage, DashboardPage, CampaignsPage,
 )
 
 

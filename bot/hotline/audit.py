@@ -40,6 +40,8 @@ ACTIONS = {
     "saved_reply": "Mengubah balasan tersimpan",
     "dashboard_view": "Membuka dasbor",
     "stats_export": "Mengunduh rekap",
+    "campaign_create": "Membuat kampanye",
+    "campaign_cancel": "Membatalkan kampanye",
 }
 
 

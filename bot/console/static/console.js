@@ -145,6 +145,43 @@
     setInterval(refresh, every);
   }
 
+  // ---------------------------------------------------------------- campaign progress
+  function startCampaign(section) {
+    const every = Math.max(1, Number(section.dataset.refresh || 4)) * 1000;
+    const bar = document.getElementById("campaign-progress");
+    const percent = document.getElementById("campaign-percent");
+    const status = document.getElementById("campaign-status");
+    const updated = document.getElementById("campaign-updated");
+
+    async function refresh() {
+      try {
+        const data = await getJSON("/console/api/campaigns/" + section.dataset.id);
+        if (data.status !== section.dataset.status && (data.status === "done" || data.status === "cancelled")) {
+          window.location.reload();  // finished: the page without the cancel button, with final times
+          return;
+        }
+        section.dataset.status = data.status;
+        status.textContent = data.status_label;
+        status.className = "badge campaign-status status-" + data.status;
+        for (const node of section.querySelectorAll("[data-count]")) {
+          const value = data.counts[node.dataset.count];
+          if (value !== null && value !== undefined) node.textContent = String(value);
+        }
+        for (const node of section.querySelectorAll("[data-reason]")) {
+          node.textContent = String(data.counts.skipped_reasons[node.dataset.reason] || 0);
+        }
+        bar.max = data.progress.max;
+        bar.value = data.progress.value;
+        bar.textContent = data.progress.percent + "%";
+        percent.textContent = String(data.progress.percent);
+        if (updated) updated.textContent = "Terakhir: " + new Date().toLocaleTimeString("id-ID");
+      } catch (error) {
+        if (updated) updated.textContent = "Gagal memperbarui, mencoba lagi…";
+      }
+    }
+    setInterval(refresh, every);
+  }
+
   // ---------------------------------------------------------------- staff tools
   // An action reloads the page (POST, then redirect): come back to where the staff member was.
   const SCROLL_KEY = "tm-console-scroll";
@@ -187,5 +224,7 @@
     if (queueList) startQueue(queueList);
     const transcript = document.getElementById("transcript");
     if (transcript) startTranscript(transcript);
+    const campaign = document.getElementById("campaign");
+    if (campaign && campaign.dataset.live === "yes") startCampaign(campaign);
   });
 })();
