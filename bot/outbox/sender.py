@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import functools
 import logging
@@ -94,6 +95,7 @@ class OutboxWorker:
         self._bulk_inflight: dict[str, int] = {}  # campaign rows in flight, per channel
         self._next_slot: dict[str, float] = {}  # monotonic time a channel may send next
         self._door: dict[str, float] = {}  # ... and when its next request may actually leave
+        self._departures: dict[str, collections.deque[float]] = {}  # requests that left in the last second
         self._paused_until: dict[str, float] = {}  # after a 429
         self._rate_limited_streak: dict[str, int] = {}
         # When this process last sent to a chat: saves claims that would fail. The database keeps
@@ -223,12 +225,24 @@ class OutboxWorker:
                 return 0.0
 
     async def _at_the_door(self, sender: ChannelSender) -> None:
-        """Claims that return together (a slow database moment) still leave 1/max_per_second apart."""
+        """Claims that return together (a slow database moment) still leave 1/max_per_second apart,
+        and never more than max_per_second of them within any second, as the channel counts: sends
+        that wake up late together (a busy event loop) must not leave as a burst the channel refuses."""
         now = time.monotonic()
         at = max(now, self._door.get(sender.channel, 0.0))
         self._door[sender.channel] = at + 1.0 / sender.max_per_second
         if at > now:
             await asyncio.sleep(at - now)
+        window = self._departures.setdefault(sender.channel, collections.deque())
+        limit = max(1, math.floor(sender.max_per_second))
+        while True:
+            now = time.monotonic()
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) < limit:
+                window.append(now)
+                return
+            await asyncio.sleep(window[0] + 1.0 - now)
 
     async def _deliver(self, sender: ChannelSender, head: Head) -> bool:
         """Claim one row, send it, write the outcome back. True when the channel accepted it."""

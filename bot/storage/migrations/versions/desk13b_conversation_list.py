@@ -1,7 +1,7 @@
 """The case list pages escalations without a report by time: the case index gains opened_at and id.
 
 Revision ID: desk13b_conversation_list
-Revises: dropped11
+Revises: campaign14
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "desk13b_conversation_list"
-down_revision = "dropped11"
+down_revision = "campaign14"
 branch_labels = None
 depends_on = None
 
