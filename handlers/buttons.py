@@ -14,6 +14,7 @@ from handlers.flows import language, subscription
 # opt-out must take effect before the next campaign message.
 _WITH_STAFF: frozenset[Payload] = frozenset({
     Command("end_staff"), Command("erase"), AskIntent("check_case_status"), Command("unsubscribe"),
+    AskIntent("unsubscribe_updates"),  # a tip's "Berhenti tips" button
 })
 
 

@@ -3,13 +3,17 @@ work in every state (idle, mid-flow, with staff) and withdraw queued campaign me
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.chat.inbound import Inbound, Reply
 from bot.chat.payload import Command, opt_out_word, typed_command
+from bot.jobs.reminders import remind_abandoned
 from bot.storage.db import transaction
 from bot.storage.models import (
     Campaign,
@@ -25,6 +29,13 @@ from bot.storage.models import (
 from tests.conftest import make_settings
 from tests.fakes.bot import closed_nlu
 from tests.support import Dialog, texts
+
+
+async def tap_payload(dialog: Dialog, payload: str, label: str) -> list[Reply]:
+    """A button of an earlier message (a tip), pressed on Telegram."""
+    inbound = Inbound(channel=dialog.channel, chat_id=dialog.chat_id, message_id=uuid.uuid4().hex,
+                      kind="button", payload=payload, text=label)
+    return (await dialog.send(inbound)).replies
 
 
 @pytest.fixture
@@ -167,6 +178,19 @@ async def test_cancelling_the_questions_keeps_the_subscription_and_what_was_answ
     assert conversation(person).state is ConversationState.IDLE
 
 
+async def test_left_questions_are_not_reminded_but_closed_and_the_subscription_stays(person: Dialog) -> None:
+    await person.say("/langganan")
+    await person.press("Kab. Landak")
+    seen = conversation(person).last_activity_at
+    app, settings = person.app, person.app.settings
+    result = remind_abandoned(app.sessions, settings, app.services.texts, seen + timedelta(minutes=61))
+    assert (result.reminded, result.closed) == (0, 0)
+    result = remind_abandoned(app.sessions, settings, app.services.texts, seen + timedelta(minutes=1441))
+    assert result.closed == 1
+    assert conversation(person).state is ConversationState.IDLE
+    assert (contact(person).subscribed_at is not None, contact(person).sub_regency) == (True, "landak")
+
+
 async def test_a_subscriber_asking_again_sees_the_choices_and_can_change_or_stop(person: Dialog) -> None:
     await subscribe_in_sambas(person)
     replies = await person.say("/langganan")
@@ -264,6 +288,9 @@ async def test_opting_out_while_staff_hold_the_chat_keeps_the_staff_talk(person:
     assert campaign_row(person, item_id, recipient_id)[0].status is OutboxStatus.CANCELLED  # type: ignore[union-attr]
     with person.app.sessions() as session:
         assert session.scalars(select(Escalation)).one().status is not EscalationStatus.CLOSED
+    # An older tip's "Berhenti tips" button acts too, and offers no menu while staff hold the chat.
+    replies = await tap_payload(person, "intent:unsubscribe_updates", "Berhenti tips")
+    assert "tidak sedang berlangganan" in replies[0].text and not replies[0].buttons
     # Someone not subscribed who writes "stop" to staff: it is a message for the staff.
     replies = await person.say("stop")
     assert "berlangganan" not in texts(replies)

@@ -122,12 +122,14 @@ def stop(turn: Turn) -> None:
     """Opt out, from any state: the subscription ends and queued campaign messages are withdrawn.
     A flow in progress ends too; while staff hold the chat, the talk with staff goes on."""
     conversation = turn.conversation
+    with_staff = conversation.state is ConversationState.WITH_STAFF
     if turn.contact.subscribed_at is None:
-        turn.say(turn.t("sub_not_subscribed"), [turn.button("btn_menu", Command("menu"))])
+        # While staff hold the chat the bot's menu does not act, so it offers no buttons.
+        turn.say(turn.t("sub_not_subscribed"), [] if with_staff else [turn.button("btn_menu", Command("menu"))])
         return
     withdrawn = subscribers.opt_out(turn.session, turn.contact)
     log.info("subscription.opted_out contact=%s withdrawn=%d", turn.contact.id, withdrawn)
-    if conversation.state is ConversationState.WITH_STAFF:
+    if with_staff:
         turn.say(turn.t("unsubscribed_with_staff"))  # no buttons: staff hold the chat
         return
     text = turn.t("unsubscribed")
