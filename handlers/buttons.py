@@ -7,12 +7,14 @@ from bot.chat.turn import Turn
 from bot.storage import people
 from bot.storage.models import ConversationState
 from handlers import escalation, flows, info, media, menu
-from handlers.flows import language
+from handlers.flows import language, subscription
 
 # While staff hold the chat, only these act; everything else reaches staff. A report's status
-# (/status) is answered in every state: the person must never wait on staff to learn it.
+# (/status) is answered in every state: the person must never wait on staff to learn it, and an
+# opt-out must take effect before the next campaign message.
 _WITH_STAFF: frozenset[Payload] = frozenset({
-    Command("end_staff"), Command("erase"), AskIntent("check_case_status"),
+    Command("end_staff"), Command("erase"), AskIntent("check_case_status"), Command("unsubscribe"),
+    AskIntent("unsubscribe_updates"),  # a tip's "Berhenti tips" button
 })
 
 
@@ -57,6 +59,8 @@ def command(turn: Turn, name: str) -> None:
         escalation.end_staff(turn)
     elif name == "erase":
         flows.run(turn, "erase")
+    elif name == "unsubscribe":
+        unsubscribe(turn)
     elif name == "report":
         turn.say(
             turn.t("report_choose"),
@@ -68,3 +72,15 @@ def command(turn: Turn, name: str) -> None:
         )
     else:
         menu.show_menu(turn)
+
+
+def unsubscribe(turn: Turn) -> None:
+    """An opt-out word or button, in any state. For someone not subscribed the word keeps its
+    everyday meaning: it leaves a flow, and while staff hold the chat it is a message for them."""
+    state = turn.conversation.state
+    if turn.contact.subscribed_at is None and state is ConversationState.WITH_STAFF:
+        escalation.with_staff(turn)
+    elif turn.contact.subscribed_at is None and state is ConversationState.IN_FLOW:
+        flows.cancel(turn)
+    else:
+        subscription.stop(turn)

@@ -138,6 +138,10 @@ def with_staff(turn: Turn) -> None:
     if _asks_status(turn):
         turn.follow("check_case_status")
         return
+    if _asks_to_stop_tips(turn):
+        # Staff read it too; the subscription ends now, before the next campaign message.
+        turn.follow("unsubscribe_updates")
+        return
     if escalation.status is EscalationStatus.OPEN and not turn.conversation.answers.get("acked"):
         turn.conversation.answers = {"acked": True}
         # The button says what pressing it does: a non-urgent request nobody took yet is withdrawn.
@@ -153,6 +157,16 @@ def _asks_status(turn: Turn) -> bool:
     """'status KB-2026-000002' typed while staff hold the chat (/status arrives as a pressed command)."""
     u = turn.understanding
     return u.intent == "check_case_status" and u.confidence >= turn.services.settings.nlu.confidence_threshold
+
+
+def _asks_to_stop_tips(turn: Turn) -> bool:
+    """'saya tidak mau terima tips lagi' typed by a subscriber while staff hold the chat."""
+    u = turn.understanding
+    return (
+        turn.contact.subscribed_at is not None
+        and u.intent == "unsubscribe_updates"
+        and u.confidence >= turn.services.settings.nlu.confidence_threshold
+    )
 
 
 def _after_close(turn: Turn, closed: Escalation) -> None:

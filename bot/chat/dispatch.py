@@ -285,14 +285,15 @@ class Dispatcher:
 
     @staticmethod
     def _pressed(inbound: Inbound, text: str) -> Payload | None:
-        """The button pressed or command typed, parsed once; unknown button data shows the menu."""
+        """The button pressed, command typed or opt-out word sent, parsed once; unknown button data
+        shows the menu."""
         if inbound.payload:
             payload = payloads.parse(inbound.payload)
             if payload is None:
                 log.warning("dispatch.unknown_payload channel=%s data=%r", inbound.channel, inbound.payload[:64])
                 return Command("menu")
             return payload
-        return payloads.typed_command(text)
+        return payloads.typed_command(text) or payloads.opt_out_word(text)
 
     @staticmethod
     def _chosen_button(offered: list[Any], text: str) -> Payload | None:

@@ -9,7 +9,8 @@ Wire forms (stable: stored conversations and sent buttons carry them):
     answer:<item>:<part>             ShowAnswer       part N of a content item
     flow:<flow>[:<question>=<choice>|:<choice>]       FlowAnswer
     lang:<code>                      ChooseLanguage
-    cmd:<name>                       Command          menu, start, language, report, cancel, erase, end_staff
+    cmd:<name>                       Command          menu, start, language, report, cancel, erase, end_staff,
+                                                      unsubscribe
     media:<kind>                     MediaSent        a photo, voice note... (never on a button)
 """
 
@@ -104,8 +105,19 @@ COMMANDS: dict[str, Payload] = {
     "/cancel": Command("cancel"),
     "/petugas": AskIntent("request_human"),
     "/selesai": Command("end_staff"),
+    "/langganan": AskIntent("subscribe_updates"),
+    "/subscribe": AskIntent("subscribe_updates"),
+    "/berhenti": Command("unsubscribe"),
+    "/stop": Command("unsubscribe"),
+    "/unsubscribe": Command("unsubscribe"),
 }
 
+# The whole message is an opt-out ("STOP", "berhenti.", "stop langganan tips"): it must work in every state,
+# so it is read here, before any flow sees the text. "stop" inside a sentence ("tolong stop mereka
+# memukul saya") is not one and goes on to the NLU and the safety rules.
+OPT_OUT_WORDS = re.compile(
+    r"^[\W_]*(?:(?:berhenti|stop)(?:\s+langganan)?(?:\s+tips)?|unsubscribe)[\W_]*$", re.IGNORECASE
+)
 # "2", "2.", "2)": the person picks the second button shown last time.
 NUMBER_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
@@ -143,6 +155,13 @@ def typed_command(text: str | None) -> Payload | None:
         return None
     word = text.split()[0].split("@")[0].lower()
     return COMMANDS.get(word)
+
+
+def opt_out_word(text: str | None) -> Payload | None:
+    """Command("unsubscribe") when the whole message is an opt-out word, else None."""
+    if text and OPT_OUT_WORDS.match(text):
+        return Command("unsubscribe")
+    return None
 
 
 def numbered_choice(text: str) -> int | None:

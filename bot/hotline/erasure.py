@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.campaigns import subscribers
 from bot.hotline import escalations
 from bot.storage import people
 from bot.storage.models import (
@@ -32,7 +33,13 @@ def erase_person(session: Session, contact: Contact, conversation: Conversation,
 
     Anything to tell the person must be said (in their language) before this runs: the language goes too.
     """
-    session.execute(delete(OutboxItem).where(OutboxItem.contact_id == contact.id, OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])))
+    # Campaign messages not yet sent are withdrawn as for an opt-out (counted skipped), then go
+    # with the rest: an unsent row holds the person's chat id.
+    subscribers.opt_out(session, contact)
+    session.execute(delete(OutboxItem).where(
+        OutboxItem.contact_id == contact.id,
+        OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.CANCELLED]),
+    ))
     session.execute(delete(Message).where(Message.contact_id == contact.id))
     for case in session.scalars(select(Case).where(Case.contact_id == contact.id)):
         # Staff keep the case number and status for their records, nothing about the people.
@@ -51,7 +58,8 @@ def erase_person(session: Session, contact: Contact, conversation: Conversation,
     contact.display_name = None
     contact.language = None
     contact.consent_at = None
-    contact.subscribed_at = None
+    contact.sub_regency = contact.sub_country = None
+    contact.sub_topics = []
     contact.place_country = contact.place_city = contact.place_at = None
     people.leave_flow(conversation)
     escalations.hand_back_to_bot(conversation)

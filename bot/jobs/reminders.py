@@ -27,6 +27,9 @@ from bot.storage.models import Contact, Conversation, ConversationState
 
 log = logging.getLogger(__name__)
 JOB_NAME = "flow_reminders"
+# Flows whose questions are optional and whose answers are kept as given (subscribing: the person is
+# subscribed already): a reminder would only nag, and its text speaks of answers being lost.
+NOT_REMINDED = frozenset({"subscription"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def remind_abandoned(sessions: sessionmaker[Session], settings: Settings, texts:
             seen = conversation.last_activity_at
             if seen <= close_before:
                 closed += _close(session, conversation, seen)
+            elif conversation.flow in NOT_REMINDED:
+                continue
             elif conversation.reminded_at is None or conversation.reminded_at < seen:
                 reminded += _remind(session, conversation, contact, seen, now, texts, settings)
     if reminded or closed:

@@ -2,8 +2,9 @@
 
 A flow is a module with `NAME`, `start(turn)` and `resume(turn, answer)`: `answer` is the pressed
 button of the flow (a FlowAnswer, also for a typed number), or None when the person typed free text
-(read `turn.text`). Register it in FLOWS below. The engine handles cancel and menu at every step; a
-flow handles "kembali"/back itself (FlowAnswer.back).
+(read `turn.text`). Register it in FLOWS below. The engine handles cancel and menu at every step
+(a flow with its own `cancelled(turn)` says what cancelling it means); a flow handles
+"kembali"/back itself (FlowAnswer.back).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from handlers.flows import (
 from handlers.info import answer_intent
 from handlers.menu import menu_buttons, show_menu
 
-CANCEL_WORDS = re.compile(r"^\s*(batal|batalkan|cancel|stop|berhenti|tak jadi|gak jadi|ga jadi|nggak jadi)\s*[.!]*\s*$", re.I)
+# "stop" and "berhenti" are opt-out words, read in dispatch before a flow sees them (payload.opt_out_word):
+# they leave the flow too (handlers/flows/subscription.stop).
+CANCEL_WORDS = re.compile(r"^\s*(batal|batalkan|cancel|tak jadi|gak jadi|ga jadi|nggak jadi)\s*[.!]*\s*$", re.I)
 BACK_WORDS = re.compile(r"^\s*(kembali|balik|back|sebelumnya|mundur)\s*[.!]*\s*$", re.I)
 MENU_WORDS = re.compile(r"^\s*(menu|menu utama|main menu)\s*[.!]*\s*$", re.I)
 
@@ -57,7 +60,12 @@ def in_flow(turn: Turn, name: str) -> bool:
 
 def cancel(turn: Turn) -> None:
     """Leave any flow and say so."""
+    module = FLOWS.get(turn.conversation.flow or "") if turn.conversation.state is ConversationState.IN_FLOW else None
     people.leave_flow(turn.conversation)
+    cancelled = getattr(module, "cancelled", None)
+    if cancelled is not None:
+        cancelled(turn)
+        return
     turn.say(turn.t("flow_cancelled"), menu_buttons(turn))
 
 

@@ -110,6 +110,9 @@ class Script:
     intercept: Callable[[Turn, State, Question], bool] | None = None  # typed text, before reading; True: handled
     parse: dict[str, Callable[[Turn, str], Any]] = field(default_factory=dict)  # per-question typed answers
     keep_media: bool = False  # reports keep photos/voice sent at any step for the staff
+    # False where "Lewati" already ends the questions harmlessly and the buttons are many (a
+    # typed "batal" still cancels).
+    cancel_button: bool = True
 
     def question(self, key: str | None) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)
@@ -128,7 +131,8 @@ def buttons_for(turn: Turn, script: Script, state: State, q: Question) -> list[B
         buttons.append(turn.button("btn_skip", FlowAnswer(script.name, SKIP, q.key)))
     if state.history:
         buttons.append(turn.button("btn_back", FlowAnswer(script.name, BACK)))
-    buttons.append(turn.button("btn_cancel", Command("cancel")))
+    if script.cancel_button:
+        buttons.append(turn.button("btn_cancel", Command("cancel")))
     return buttons
 
 
