@@ -128,7 +128,7 @@ def cmd_content_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- triage
 async def _triage(lines: Sequence[str], out: Any) -> None:
     from bot.app import build_app
-    from bot.chat.payload import AskIntent, typed_command
+    from bot.chat.payload import AskIntent, Command, opt_out_word, typed_command
     from bot.chat.router import decide
     from bot.storage.models import ConversationState
     from bot.understanding.understand import from_button
@@ -140,8 +140,11 @@ async def _triage(lines: Sequence[str], out: Any) -> None:
             text = line.rstrip("\n")
             if not text.strip():
                 continue
-            command = typed_command(text)
-            if isinstance(command, AskIntent):
+            command = typed_command(text) or opt_out_word(text)
+            if command == Command("unsubscribe"):
+                # "berhenti", "stop", "/berhenti": live messages end the subscription in every state.
+                understanding = from_button("unsubscribe_updates", text)
+            elif isinstance(command, AskIntent):
                 # "/status", "/cek": live messages route these like a confident request of the intent.
                 understanding = from_button(command.intent, text)
             elif command is not None:
