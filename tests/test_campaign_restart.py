@@ -13,16 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from bot.campaigns import campaigns
 from bot.config import PROJECT_ROOT
 from bot.outbox.sender import BULK_AHEAD_S, IN_DOUBT
-from bot.storage.db import create_db_engine, session_factory, transaction
+from bot.storage.db import create_db_engine, migrate, session_factory, transaction
 from bot.storage.models import Campaign, Contact, OutboxItem, OutboxStatus, utcnow
 from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, closed_nlu
 from tests.fakes.telegram_api import FakeTelegram
-from tests.processes import BotProcess, config_file
+from tests.processes import BotProcess, config_file, postgres_schema
 from tests.support import until
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -117,3 +117,45 @@ async def test_a_killed_bot_finishes_the_campaign_after_a_restart_with_nobody_me
     result = status()
     assert (result.audience, result.sent, result.failed, result.in_doubt) == (SUBSCRIBERS, len(sent), len(in_doubt), len(in_doubt))
     assert len(got) >= SUBSCRIBERS - len(in_doubt) and at_kill < len(got)
+
+
+async def test_two_replicas_send_a_campaign_once_to_everyone(tmp_path: Path) -> None:
+    """Both replicas run the sending job and the outbox on one PostgreSQL (replicas need it: SQLite is
+    for a single process): each person gets it once."""
+    with postgres_schema() as database_url:
+        engine = create_db_engine(database_url)
+        migrate(engine)
+        try:
+            await _two_replicas(tmp_path, database_url, engine)
+        finally:
+            engine.dispose()
+
+
+async def _two_replicas(tmp_path: Path, database_url: str, engine: Engine) -> None:
+    people = 300
+    config = config_file(
+        tmp_path,
+        telegram={"max_per_second": 100, "per_chat_interval_s": 0},
+        outbox={"poll_interval_s": 0.2},
+        campaigns={"sweep_seconds": 0.3, "batch_size": 50},
+    )
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        session.add_all(
+            Contact(channel="telegram", external_id=str(740_000_000 + i), subscribed_at=utcnow()) for i in range(people)
+        )
+        campaign_id = campaigns.create(session, campaigns.Draft(title="x", text_id="Sekali untuk setiap orang"), utcnow()).id
+    async with FakeTelegram() as telegram:
+        replicas = [serve(database_url, telegram, tmp_path / name, config, name) for name in ("a", "b")]
+        await asyncio.gather(*(asyncio.to_thread(r.start) for r in replicas))
+        try:
+            def done() -> bool:
+                with sessions() as session:
+                    campaign = session.get(Campaign, campaign_id)
+                    return campaign is not None and campaigns.counts(session, campaign).status == "done"
+
+            await until(done, timeout=120)
+        finally:
+            await asyncio.gather(*(asyncio.to_thread(r.stop) for r in replicas))
+    got = Counter(str(c.params["chat_id"]) for c in telegram.sent())
+    assert len(got) == people and set(got.values()) == {1}
