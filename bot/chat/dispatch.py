@@ -183,7 +183,9 @@ class Dispatcher:
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
     ) -> DispatchResult:
-        contact, conversation, message = people.open_turn(session, inbound, text or None, self.services.clock())
+        contact, conversation, message, new_person = people.open_turn(
+            session, inbound, text or None, self.services.clock()
+        )
 
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
@@ -206,8 +208,9 @@ class Dispatcher:
             find_answer=self.services.find_answer,
             after_close=(
                 self.closed_lately is not None
+                and not new_person  # nobody closed anything for someone who never wrote before
                 and conversation.state is ConversationState.IDLE
-                and self.closed_lately(session, contact, self.services.clock())
+                and self._closed_lately(session, contact)
             ),
         )
         message.intent = decision.intent
@@ -242,6 +245,13 @@ class Dispatcher:
         return DispatchResult(
             list(turn.replies), decision=decision, escalated=decision.escalates
         )
+
+    def _closed_lately(self, session: Session, contact: Contact) -> bool:
+        assert self.closed_lately is not None
+        # Not flushed first: the message and the replies are inserted together at commit, in one
+        # flush, instead of the message alone here.
+        with session.no_autoflush:
+            return self.closed_lately(session, contact, self.services.clock())
 
     def _run_handler(self, turn: Turn) -> None:
         # No savepoint (two more round trips on every message): a failing handler aborts the whole

@@ -32,8 +32,11 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
         contact.last_inbound_at = at
 
 
-def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetime) -> tuple[Contact, Conversation, Message]:
-    """The person who wrote, their conversation and their message, for one dispatch transaction.
+def open_turn(
+    session: Session, inbound: Inbound, text: str | None, now: datetime
+) -> tuple[Contact, Conversation, Message, bool]:
+    """The person who wrote, their conversation, their message, and whether the person is new (has
+    no history to look up), for one dispatch transaction.
 
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
     writer anyway): a person's messages are handled one at a time across replicas. Someone new
@@ -54,7 +57,9 @@ def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetim
         conversation = _new_conversation(contact)
         session.add_all([contact, conversation])
         session.flush()  # the contact's id; a concurrent first message of the same person fails here
+        new = True
     else:
+        new = False
         contact = found
         conversation = contact.conversation
         if conversation is None:
@@ -66,7 +71,7 @@ def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetim
     session.add(message)
     contact.last_inbound_at = inbound.received_at
     conversation.last_activity_at = now
-    return contact, conversation, message
+    return contact, conversation, message, new
 
 
 def _new_conversation(contact: Contact) -> Conversation:
