@@ -63,24 +63,25 @@ def due_heads(
             OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at > now
         )
     )
-    heads = [
-        Head(
-            Outgoing(
-                id=row.id,
-                channel=row.channel,
-                chat_id=row.chat_id,
-                text=row.text,
-                buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
-                extra=dict(row.extra or {}),
-                contact_id=row.contact_id,
-                attempts=row.attempts,
-            ),
-            created_at=row.created_at,
-            in_doubt=row.status is OutboxStatus.SENDING,
-        )
-        for row in rows
-    ]
-    return heads, next_due
+    return [head_of(row) for row in rows], next_due
+
+
+def head_of(row: OutboxItem) -> Head:
+    """A row as the sender works with it (read now: it is handed on outside the session)."""
+    return Head(
+        Outgoing(
+            id=row.id,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            text=row.text,
+            buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
+            extra=dict(row.extra or {}),
+            contact_id=row.contact_id,
+            attempts=row.attempts,
+        ),
+        created_at=row.created_at,
+        in_doubt=row.status is OutboxStatus.SENDING,
+    )
 
 
 def claim(session: Session, item: Outgoing, now: datetime, spacing: timedelta, lease: timedelta = LEASE) -> bool:

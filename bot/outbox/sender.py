@@ -9,7 +9,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,6 +95,13 @@ class OutboxWorker:
         # the interval across processes (rows.claim).
         self._last_chat_send: dict[tuple[str, str], float] = {}
         self._wait_hint: float | None = None  # seconds until something throttled is due
+        self._running = False
+        # The fast path (offer): rows a turn just committed, waiting behind their chat's send in flight.
+        self._offered: dict[tuple[str, str], deque[Head]] = {}
+        # Chats a pass skipped because a send was in flight, or any chat when too many were: when
+        # such a send finishes, a pass looks again.
+        self._look_after: set[tuple[str, str]] = set()
+        self._crowded = False
 
     def add_sender(self, sender: ChannelSender) -> None:
         """A channel connected after the app was built (Telegram, WhatsApp)."""
@@ -103,6 +111,24 @@ class OutboxWorker:
         """Something was enqueued: look now instead of at the next poll."""
         self._wake.set()
 
+    def offer(self, heads: Sequence[Head]) -> None:
+        """Rows a turn has just committed: sent at once, without a pass looking for them.
+
+        Only a shortcut: each is still claimed in the database (order and spacing across
+        processes), and what cannot go at once (its chat throttled, too many sends running, its
+        claim refused) is left to a pass, as if it had never been offered.
+        """
+        if not self._running or self._stopping:
+            self.wake()
+            return
+        now = time.monotonic()
+        for head in heads:
+            key = (head.message.channel, head.message.chat_id)
+            if key in self._offered or key in self._inflight:
+                self._offered.setdefault(key, deque()).append(head)  # sent when the chat's send finishes
+            elif not isinstance(self._launch(head, now), asyncio.Task):
+                self.wake()
+
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
@@ -110,6 +136,7 @@ class OutboxWorker:
     async def run(self) -> None:
         """Send until stopped; pending rows left at shutdown are sent after the next start."""
         log.info("outbox.worker.start channels=%s", ",".join(sorted(self.senders)) or "-")
+        self._running = True
         try:
             while not self._stopping:
                 self._wake.clear()  # before looking, so a wake that comes during the pass is kept
@@ -122,6 +149,8 @@ class OutboxWorker:
         except asyncio.CancelledError:
             self._cancel_inflight()
             raise
+        finally:
+            self._running = False
         await self._settle()
 
     async def drain_once(self) -> int:
@@ -168,30 +197,61 @@ class OutboxWorker:
             waits.append((next_due - self.clock()).total_seconds())
         launched: list[asyncio.Task[bool]] = []
         for head in heads:
-            item = head.message
-            key = (item.channel, item.chat_id)
-            if key in self._inflight:
-                continue  # the chat's previous message is still being sent
-            if len(self._inflight) >= MAX_IN_FLIGHT:
+            started = self._launch(head, now)
+            if isinstance(started, asyncio.Task):
+                launched.append(started)
+            elif started is not None:
+                waits.append(started)
+            elif self._crowded:
                 break  # a finishing send wakes the worker
-            sender = self.senders[item.channel]
-            ready_at = max(
-                self._paused_until.get(item.channel, 0.0),
-                self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s,
-            )
-            if ready_at > now:
-                waits.append(ready_at - now)
-                continue
-            task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
-            self._inflight[key] = task
-            task.add_done_callback(functools.partial(self._sent_or_given_up, key))
-            launched.append(task)
         self._wait_hint = min(waits) if waits else None
         return launched
 
-    def _sent_or_given_up(self, key: tuple[str, str], _task: asyncio.Task[bool]) -> None:
+    def _launch(self, head: Head, now: float) -> asyncio.Task[bool] | float | None:
+        """Start sending `head`: the task; or seconds until its chat or channel may be sent to; or
+        None when its chat's previous message is still being sent or too many sends run (then the
+        finishing send wakes the worker)."""
+        item = head.message
+        key = (item.channel, item.chat_id)
+        if key in self._inflight:
+            self._look_after.add(key)
+            return None
+        if len(self._inflight) >= MAX_IN_FLIGHT:
+            self._crowded = True
+            return None
+        sender = self.senders.get(item.channel)
+        if sender is None:
+            return None  # a channel that is not connected in this process
+        ready_at = max(
+            self._paused_until.get(item.channel, 0.0),
+            self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s,
+        )
+        if ready_at > now:
+            return ready_at - now
+        task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
+        self._inflight[key] = task
+        task.add_done_callback(functools.partial(self._sent_or_given_up, key))
+        return task
+
+    def _sent_or_given_up(self, key: tuple[str, str], task: asyncio.Task[bool]) -> None:
         self._inflight.pop(key, None)
-        self._wake.set()  # the chat's next message may be due now
+        accepted = not task.cancelled() and task.exception() is None and task.result()
+        offered = self._offered.pop(key, None)
+        if accepted and offered and not self._stopping:
+            # The turn's next reply to this chat, straight away; the rest wait behind it.
+            started = self._launch(offered.popleft(), time.monotonic())
+            if isinstance(started, asyncio.Task):
+                if offered:
+                    self._offered[key] = offered
+                if not self._crowded:
+                    return  # the chat is busy again: what a pass skipped for it waits for this send
+        elif not (offered or not accepted or key in self._look_after or self._crowded):
+            return  # nothing else waits for this send: no pass needed
+        # The chat's next message may be due now (or this one again later), or other chats waited
+        # for a free place: a pass looks. Offered rows not sent at once are the pass's too.
+        self._look_after.discard(key)
+        self._crowded = False
+        self._wake.set()
 
     async def _take_slot(self, sender: ChannelSender) -> float:
         """Wait for the channel's next send slot (its rate). Returns 0, or how long a 429 pause
