@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.chat.inbound import Inbound
@@ -44,11 +45,7 @@ def open_turn(
     replies at commit; a repeated delivery then fails on the unique channel message id.
     """
     found = session.scalars(
-        select(Contact)
-        .outerjoin(Contact.conversation)
-        .options(contains_eager(Contact.conversation))
-        .where(Contact.channel == inbound.channel, Contact.external_id == inbound.chat_id)
-        .with_for_update(of=Contact)
+        _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
     ).one_or_none()
     if found is None:
         contact = Contact(channel=inbound.channel, external_id=inbound.chat_id, last_inbound_at=inbound.received_at)
@@ -72,6 +69,18 @@ def open_turn(
     contact.last_inbound_at = inbound.received_at
     conversation.last_activity_at = now
     return contact, conversation, message, new
+
+
+@functools.cache
+def _person_statement() -> Select[tuple[Contact]]:
+    """open_turn's query, built once: every message runs it, and building it costs more than running it."""
+    return (
+        select(Contact)
+        .outerjoin(Contact.conversation)
+        .options(contains_eager(Contact.conversation))
+        .where(Contact.channel == bindparam("b_channel"), Contact.external_id == bindparam("b_external_id"))
+        .with_for_update(of=Contact)
+    )
 
 
 def _new_conversation(contact: Contact) -> Conversation:
