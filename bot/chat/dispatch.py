@@ -200,9 +200,7 @@ class Dispatcher:
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
     ) -> tuple[DispatchResult, list[OutboxItem]]:
-        contact, conversation, message, new_person = people.open_turn(
-            session, inbound, text or None, self.services.clock()
-        )
+        contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
 
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
@@ -215,6 +213,7 @@ class Dispatcher:
         people.remember_language(contact, reading.language_for(contact.language))
         if reading.here is not None:
             people.remember_place(contact, reading.here.country, reading.here.city, self.services.clock())
+        message = people.add_message(session, contact, inbound, text or None)
         settings = self.services.settings
         decision = decide(
             understanding,

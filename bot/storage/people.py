@@ -33,30 +33,23 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
         contact.last_inbound_at = at
 
 
-def open_turn(
-    session: Session, inbound: Inbound, text: str | None, now: datetime
-) -> tuple[Contact, Conversation, Message, bool]:
-    """The person who wrote, their conversation, their message, and whether the person is new (has
-    no history to look up), for one dispatch transaction.
+def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contact, Conversation, bool]:
+    """The person who wrote and their conversation, for one dispatch transaction, and whether the
+    person is new (has no history to look up).
 
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
-    writer anyway): a person's messages are handled one at a time across replicas. Someone new
-    costs one flush. The message is added but not flushed, so it is inserted together with the
-    replies at commit; a repeated delivery then fails on the unique channel message id.
+    writer anyway): a person's messages are handled one at a time across replicas. Someone new is
+    only added: `add_message` inserts them, once what the turn learnt of them (language, place) is
+    set, so their row is written once.
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
     ).one_or_none()
     if found is None:
-        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id, last_inbound_at=inbound.received_at)
-        if inbound.display_name:
-            contact.display_name = inbound.display_name[:128]
+        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
         conversation = _new_conversation(contact)
         session.add_all([contact, conversation])
-        session.flush()  # the contact's id; a concurrent first message of the same person fails here
-        new = True
     else:
-        new = False
         contact = found
         conversation = contact.conversation
         if conversation is None:
@@ -64,11 +57,23 @@ def open_turn(
             session.add(conversation)
     if inbound.display_name:
         contact.display_name = inbound.display_name[:128]
-    message = _inbound_message(contact, inbound, text)
-    session.add(message)
     contact.last_inbound_at = inbound.received_at
     conversation.last_activity_at = now
-    return contact, conversation, message, new
+    return contact, conversation, found is None
+
+
+def add_message(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
+    """The turn's message, added but not flushed: it is inserted together with the replies at
+    commit, where a repeated delivery fails on the unique channel message id.
+
+    A new person is inserted first (the message needs their id); a concurrent first message of the
+    same person fails there.
+    """
+    if contact.id is None:
+        session.flush()
+    message = _inbound_message(contact, inbound, text)
+    session.add(message)
+    return message
 
 
 @functools.cache
