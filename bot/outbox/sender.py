@@ -57,6 +57,10 @@ MAX_SLOT_WAIT_S = 10.0
 FINISH_TRIES = 5
 
 
+def _task_name(item: Outgoing) -> str:
+    return f"outbox-{item.id}"
+
+
 class OutboxWorker:
     """Sends due rows concurrently across chats, one at a time per chat.
 
@@ -102,6 +106,10 @@ class OutboxWorker:
         # such a send finishes, a pass looks again.
         self._look_after: set[tuple[str, str]] = set()
         self._crowded = False
+        # wake() was called: rows may wait behind a chat's send in flight, so the pass notes every
+        # chat it skips (a pass woken by a finished send notes only rows other than the one in flight).
+        self._enqueued = False
+        self._noting_all = True
 
     def add_sender(self, sender: ChannelSender) -> None:
         """A channel connected after the app was built (Telegram, WhatsApp)."""
@@ -109,6 +117,7 @@ class OutboxWorker:
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
+        self._enqueued = True
         self._wake.set()
 
     def offer(self, heads: Sequence[Head]) -> None:
@@ -140,6 +149,7 @@ class OutboxWorker:
         try:
             while not self._stopping:
                 self._wake.clear()  # before looking, so a wake that comes during the pass is kept
+                self._noting_all, self._enqueued = self._enqueued, False
                 try:
                     await self._launch_due()
                 except Exception:
@@ -213,8 +223,12 @@ class OutboxWorker:
         finishing send wakes the worker)."""
         item = head.message
         key = (item.channel, item.chat_id)
-        if key in self._inflight:
-            self._look_after.add(key)
+        running = self._inflight.get(key)
+        if running is not None:
+            if self._noting_all or running.get_name() != _task_name(item):
+                # Another row of the chat than the one being sent (a pass reading the row in flight
+                # itself needs nothing more: it is being sent, and waking for it would chain passes).
+                self._look_after.add(key)
             return None
         if len(self._inflight) >= MAX_IN_FLIGHT:
             self._crowded = True
@@ -228,7 +242,7 @@ class OutboxWorker:
         )
         if ready_at > now:
             return ready_at - now
-        task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
+        task = asyncio.create_task(self._deliver(sender, head), name=_task_name(item))
         self._inflight[key] = task
         task.add_done_callback(functools.partial(self._sent_or_given_up, key))
         return task
