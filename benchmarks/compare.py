@@ -33,7 +33,7 @@ from tests.fakes import shapes
 from tests.fakes.bot import WEBHOOK_SECRET
 from tests.fakes.telegram_api import FakeTelegram
 from tests.processes import BotProcess, config_file, postgres_schema
-from tests.support import RasaServer, start_rasa
+from tests.support import RasaServer, launch_rasa, wait_for_rasa
 
 MESSAGES = [
     "gmn cara kerja ke malaysia yg resmi",
@@ -235,7 +235,7 @@ def report(results: list[dict[str, Any]]) -> list[str]:
 async def main_async(kinds: list[str]) -> int:
     own = not os.environ.get("BENCH_RASA_URL")
     rasa = (
-        await asyncio.to_thread(start_rasa)
+        await asyncio.to_thread(lambda: wait_for_rasa(launch_rasa()))
         if own
         else RasaServer(os.environ["BENCH_RASA_URL"], os.environ.get("BENCH_RASA_TOKEN", ""), None)
     )

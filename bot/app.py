@@ -155,7 +155,7 @@ def build_app(
     metrics = Metrics(replica)
     metrics.watch(StateCollector(sessions, lambda: understander.status))
     dispatcher = Dispatcher(
-        services, sessions, understander, resolve_handler, on_committed=worker.wake, observer=metrics,
+        services, sessions, understander, resolve_handler, outbox=worker, observer=metrics,
         closed_lately=functools.partial(
             escalations.closed_lately, within=timedelta(hours=settings.hotline.reopen_hours)
         ),

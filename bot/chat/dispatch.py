@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,10 +18,12 @@ from bot.chat.inbound import MAX_TEXT, Inbound, Reply
 from bot.chat.payload import AskIntent, Command, MediaSent, Payload
 from bot.chat.router import Decision, Route, decide, decide_followed
 from bot.chat.turn import Services, Turn
+from bot.outbox import rows
 from bot.outbox.enqueue import enqueue
+from bot.outbox.rows import Head
 from bot.storage import people
 from bot.storage.db import transaction
-from bot.storage.models import Contact, ConversationState
+from bot.storage.models import Contact, ConversationState, OutboxItem
 from bot.understanding import safety
 from bot.understanding.result import Understanding
 from bot.understanding.understand import Understander, from_button
@@ -43,6 +45,10 @@ class DispatchResult:
     decision: Decision | None = None
     escalated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # The replies' outbox rows, committed (the worker sends them at once), and whether the turn
+    # queued or changed other outbox rows too (e.g. a staff group notice: a pass finds those).
+    queued: list[Head] = field(default_factory=list)
+    other_rows: bool = False
 
 
 Handler = Callable[[Turn], None]
@@ -50,6 +56,14 @@ ResolveHandler = Callable[[Route], Handler]
 # Whether staff closed this person's escalation lately, so what they write goes back to staff
 # (bot.hotline; handed in by the app factory, as the handlers are).
 ClosedLately = Callable[[Session, Contact, datetime], bool]
+
+
+class OutboxNotice(Protocol):
+    """How dispatch tells the outbox worker (bot.outbox.sender.OutboxWorker) about committed replies."""
+
+    def offer(self, heads: Sequence[Head]) -> None: ...
+
+    def wake(self) -> None: ...
 
 
 class DispatchObserver(Protocol):
@@ -73,7 +87,7 @@ class Dispatcher:
         sessions: sessionmaker[Session],
         understander: Understander,
         resolve_handler: ResolveHandler,
-        on_committed: Callable[[], None] | None = None,
+        outbox: OutboxNotice | None = None,
         observer: DispatchObserver | None = None,
         closed_lately: ClosedLately | None = None,
     ) -> None:
@@ -81,7 +95,7 @@ class Dispatcher:
         self.sessions = sessions
         self.understander = understander
         self.resolve_handler = resolve_handler
-        self.on_committed = on_committed
+        self.outbox = outbox
         self.observer = observer
         self.closed_lately = closed_lately
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -133,9 +147,11 @@ class Dispatcher:
                 lang = inbound.language_hint if inbound.language_hint in ("id", "en") else "id"
                 fallback = self.services.texts.get("store_failed", lang)
                 return DispatchResult([Reply(fallback)], stored=False)
-        if result.replies or result.escalated:
-            if self.on_committed:
-                self.on_committed()
+        if self.outbox is not None:
+            if result.queued:
+                self.outbox.offer(result.queued)
+            if result.other_rows or result.escalated:
+                self.outbox.wake()
         return result
 
     def _run_turn(
@@ -148,9 +164,10 @@ class Dispatcher:
             after_commit: list[Callable[[], Any]] = []
             try:
                 with transaction(self.sessions) as session:
-                    result = self._turn_in_transaction(
+                    result, queued = self._turn_in_transaction(
                         session, inbound, text, payload, understanding, after_commit, handler_failed
                     )
+                result.queued = [rows.head_of(item) for item in queued]  # committed: ids assigned
                 break
             except _HandlerFailed:
                 handler_failed = True  # the handler's changes are gone; the message is stored next run
@@ -182,8 +199,8 @@ class Dispatcher:
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
-    ) -> DispatchResult:
-        contact, conversation, message = people.open_turn(session, inbound, text or None, self.services.clock())
+    ) -> tuple[DispatchResult, list[OutboxItem]]:
+        contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
 
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
@@ -196,6 +213,7 @@ class Dispatcher:
         people.remember_language(contact, reading.language_for(contact.language))
         if reading.here is not None:
             people.remember_place(contact, reading.here.country, reading.here.city, self.services.clock())
+        message = people.add_message(session, contact, inbound, text or None)
         settings = self.services.settings
         decision = decide(
             understanding,
@@ -206,8 +224,9 @@ class Dispatcher:
             find_answer=self.services.find_answer,
             after_close=(
                 self.closed_lately is not None
+                and not new_person  # nobody closed anything for someone who never wrote before
                 and conversation.state is ConversationState.IDLE
-                and self.closed_lately(session, contact, self.services.clock())
+                and self._closed_lately(session, contact)
             ),
         )
         message.intent = decision.intent
@@ -232,16 +251,24 @@ class Dispatcher:
         conversation.offered = [
             {"label": b.label, "payload": b.payload} for b in (turn.replies[-1].buttons if turn.replies else ())
         ]
-        for reply in turn.replies:
-            enqueue(session, contact, reply)
+        other_rows = _touches_outbox(session)
+        queued = [enqueue(session, contact, reply) for reply in turn.replies]
         log.info(
             "dispatch.handled channel=%s contact=%s intent=%s conf=%.2f urgent=%s route=%s nlu=%s replies=%d",
             inbound.channel, contact.id, decision.intent, understanding.confidence, decision.urgent,
             decision.route, understanding.source, len(turn.replies),
         )
-        return DispatchResult(
-            list(turn.replies), decision=decision, escalated=decision.escalates
+        result = DispatchResult(
+            list(turn.replies), decision=decision, escalated=decision.escalates, other_rows=other_rows
         )
+        return result, queued
+
+    def _closed_lately(self, session: Session, contact: Contact) -> bool:
+        assert self.closed_lately is not None
+        # Not flushed first: the message and the replies are inserted together at commit, in one
+        # flush, instead of the message alone here.
+        with session.no_autoflush:
+            return self.closed_lately(session, contact, self.services.clock())
 
     def _run_handler(self, turn: Turn) -> None:
         # No savepoint (two more round trips on every message): a failing handler aborts the whole
@@ -308,6 +335,11 @@ class Dispatcher:
             if button["label"].strip().lower() == lowered:
                 return payloads.parse(str(button["payload"]))
         return None
+
+
+def _touches_outbox(session: Session) -> bool:
+    """Whether the turn so far queued, loaded or changed any outbox row (a handler's notice to staff)."""
+    return any(isinstance(row, OutboxItem) for row in (*session.new, *session.identity_map.values()))
 
 
 def _asked_intent(payload: Payload) -> str | None:

@@ -16,7 +16,11 @@ def enqueue(
     author: str = "bot",
     extra: dict | None = None,
 ) -> OutboxItem:
-    """Store a reply for `contact` as transcript message + outbox row; the sender delivers it."""
+    """Store a reply for `contact` as transcript message + outbox row; the sender delivers it.
+
+    Not flushed here: every reply of a turn is inserted in the one flush at commit (the row's id
+    exists from then on).
+    """
     message = Message(
         contact_id=contact.id,
         direction=Direction.OUT,
@@ -29,7 +33,7 @@ def enqueue(
     session.add(message)
     item = OutboxItem(
         contact_id=contact.id,
-        message=message,  # one flush below inserts both
+        message=message,  # the next flush inserts both
         channel=contact.channel,
         chat_id=contact.external_id,
         text=reply.text,
@@ -37,7 +41,6 @@ def enqueue(
         extra=dict(extra or {}),
     )
     session.add(item)
-    session.flush()
     return item
 
 

@@ -11,13 +11,14 @@ one chat are never in flight at once, whichever process sends them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, Update, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot.outbox.outgoing import Outgoing
 from bot.storage.models import Message, OutboxItem, OutboxStatus
@@ -64,57 +65,74 @@ def due_heads(
             OutboxItem.id.in_(first_of_chat), OutboxItem.next_attempt_at > now
         )
     )
-    heads = [
-        Head(
-            Outgoing(
-                id=row.id,
-                channel=row.channel,
-                chat_id=row.chat_id,
-                text=row.text,
-                buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
-                extra=dict(row.extra or {}),
-                contact_id=row.contact_id,
-                attempts=row.attempts,
-                campaign_id=row.campaign_id,
-            ),
-            created_at=row.created_at,
-            in_doubt=row.status is OutboxStatus.SENDING,
-        )
-        for row in rows
-    ]
-    return heads, next_due
+    return [head_of(row) for row in rows], next_due
+
+
+def head_of(row: OutboxItem) -> Head:
+    """A row as the sender works with it (read now: it is handed on outside the session)."""
+    return Head(
+        Outgoing(
+            id=row.id,
+            channel=row.channel,
+            chat_id=row.chat_id,
+            text=row.text,
+            buttons=tuple((b["label"], b["payload"]) for b in row.buttons or []),
+            extra=dict(row.extra or {}),
+            contact_id=row.contact_id,
+            attempts=row.attempts,
+            campaign_id=row.campaign_id,
+        ),
+        created_at=row.created_at,
+        in_doubt=row.status is OutboxStatus.SENDING,
+    )
 
 
 def claim(session: Session, item: Outgoing, now: datetime, spacing: timedelta, lease: timedelta = LEASE) -> bool:
     """Mark the row "sending" (attempt time now, leased) if it may go to the channel now."""
-    other = aliased(OutboxItem)
-    same_chat = (other.channel == item.channel, other.chat_id == item.chat_id)
+    spaced = spacing > timedelta(0)
+    params = {
+        "b_id": item.id, "b_channel": item.channel, "b_chat": item.chat_id, "b_attempts": item.attempts,
+        "b_tries": item.attempts + 1, "b_now": now, "b_until": now + lease,
+    }
+    if spaced:
+        params["b_since"] = now - spacing
+    result = session.execute(_claim_statement(spaced), params)
+    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+@functools.cache
+def _claim_statement(spaced: bool) -> Update:
+    """The claim's UPDATE, built once (per send it only takes parameters: no SQL built or compiled)."""
+    row = _outbox()
+    other = row.alias("other")
+    same_chat = (other.c.channel == bindparam("b_channel"), other.c.chat_id == bindparam("b_chat"))
     conditions = [
-        OutboxItem.id == item.id,
-        OutboxItem.status.in_(WAITING),
-        OutboxItem.attempts == item.attempts,
-        OutboxItem.next_attempt_at <= now,
+        row.c.id == bindparam("b_id"),
+        row.c.status.in_(WAITING),
+        row.c.attempts == bindparam("b_attempts"),
+        row.c.next_attempt_at <= bindparam("b_now"),
         # The chat waits behind its oldest row, even while that row waits for a retry.
-        ~exists().where(*same_chat, other.id < item.id, other.status.in_(WAITING)),
+        ~exists().where(*same_chat, other.c.id < bindparam("b_id"), other.c.status.in_(WAITING)),
     ]
-    if spacing > timedelta(0):
+    if spaced:
         # Measured from when the chat's last request began and, when it was accepted, from when
         # the channel answered: the previous message has surely arrived a full interval before.
-        since = now - spacing
-        recent = or_(other.attempted_at > since, other.sent_at > since)
-        conditions.append(~exists().where(*same_chat, other.id != item.id, recent))
-    result = session.execute(
-        update(OutboxItem)
+        recent = or_(other.c.attempted_at > bindparam("b_since"), other.c.sent_at > bindparam("b_since"))
+        conditions.append(~exists().where(*same_chat, other.c.id != bindparam("b_id"), recent))
+    return (
+        update(row)
         .where(*conditions)
         .values(
             status=OutboxStatus.SENDING,
-            attempts=item.attempts + 1,
-            attempted_at=now,
-            next_attempt_at=now + lease,
+            attempts=bindparam("b_tries"),
+            attempted_at=bindparam("b_now"),
+            next_attempt_at=bindparam("b_until"),
         )
-        .execution_options(**_NO_SYNC)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+def _outbox() -> Table:
+    return cast(Table, OutboxItem.__table__)
 
 
 def _in_flight(item: Outgoing) -> tuple[Any, ...]:
@@ -193,33 +211,53 @@ def finish(
     failed: bool = False,
 ) -> bool:
     """Record the outcome (sent, held, dead) on the row and its transcript message. False: erased."""
-    values: dict[str, Any] = {"status": status, "provider_message_id": provider_id}
-    if failed:
-        values["failures"] = OutboxItem.failures + 1
-    where: list[Any] = [OutboxItem.id == item.id]
-    if status is OutboxStatus.SENT:
-        values["sent_at"] = now
-    else:
-        where.append(OutboxItem.status.in_(WAITING))  # never undo "sent" written by another process
+    sent = status is OutboxStatus.SENT
+    params: dict[str, Any] = {"b_id": item.id, "b_status": status, "b_provider": provider_id, "b_now": now}
     if error:
-        values["last_error"] = error[:2000]
+        params["b_error"] = error[:2000]
     if progress:
-        values["extra"] = {**item.extra, **progress}
-    result = session.execute(update(OutboxItem).where(*where).values(**values).execution_options(**_NO_SYNC))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        params["b_extra"] = {**item.extra, **progress}
+    row, transcript = _finish_statements(sent, failed, bool(error), bool(progress), bool(provider_id))
+    if session.execute(row, params).rowcount != 1:  # type: ignore[attr-defined]
         return False
-    message_id = select(OutboxItem.message_id).where(OutboxItem.id == item.id).scalar_subquery()
-    transcript: dict[str, Any] = {}
-    if status is OutboxStatus.SENT:
-        # A delivery receipt (WhatsApp "delivered"/"read") may already have arrived: keep it.
-        early = or_(Message.delivery_status.is_(None), Message.delivery_status.in_(("queued", "pending")))
-        transcript["delivery_status"] = case((early, status.value), else_=Message.delivery_status)
-    else:
-        transcript["delivery_status"] = status.value
-    if provider_id:
-        transcript["channel_message_id"] = provider_id
-    session.execute(update(Message).where(Message.id == message_id).values(**transcript).execution_options(**_NO_SYNC))
+    session.execute(transcript, {"b_id": item.id, "b_delivery": status.value, "b_provider": provider_id})
     return True
+
+
+@functools.cache
+def _finish_statements(
+    sent: bool, failed: bool, error: bool, progress: bool, provider: bool
+) -> tuple[Update, Update]:
+    """finish's two UPDATEs for one shape of outcome, built once (like the claim's)."""
+    row = _outbox()
+    values: dict[str, Any] = {"status": bindparam("b_status"), "provider_message_id": bindparam("b_provider")}
+    if failed:
+        values["failures"] = row.c.failures + 1
+    where: list[Any] = [row.c.id == bindparam("b_id")]
+    if sent:
+        values["sent_at"] = bindparam("b_now")
+    else:
+        where.append(row.c.status.in_(WAITING))  # never undo "sent" written by another process
+    if error:
+        values["last_error"] = bindparam("b_error")
+    if progress:
+        values["extra"] = bindparam("b_extra")
+    messages = cast(Table, Message.__table__)
+    message_id = select(row.c.message_id).where(row.c.id == bindparam("b_id")).scalar_subquery()
+    transcript: dict[str, Any] = {}
+    if sent:
+        # A delivery receipt (WhatsApp "delivered"/"read") may already have arrived: keep it.
+        status = messages.c.delivery_status
+        early = or_(status.is_(None), status.in_(("queued", "pending")))
+        transcript["delivery_status"] = case((early, OutboxStatus.SENT.value), else_=status)
+    else:
+        transcript["delivery_status"] = bindparam("b_delivery")
+    if provider:
+        transcript["channel_message_id"] = bindparam("b_provider")
+    return (
+        update(row).where(*where).values(**values),
+        update(messages).where(messages.c.id == message_id).values(**transcript),
+    )
 
 
 def retry_channel_now(session: Session, channel: str, now: datetime) -> int:

@@ -10,7 +10,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +63,10 @@ BULK_AHEAD_S = 0.5
 IN_DOUBT = "in doubt"
 
 
+def _task_name(item: Outgoing) -> str:
+    return f"outbox-{item.id}"
+
+
 class OutboxWorker:
     """Sends due rows concurrently across chats, one at a time per chat.
 
@@ -93,6 +98,7 @@ class OutboxWorker:
         self._stopping = False
         self._inflight: dict[tuple[str, str], asyncio.Task[bool]] = {}
         self._bulk_inflight: dict[str, int] = {}  # campaign rows in flight, per channel
+        self._bulk_capped = False  # a pass left campaign rows for lack of a campaign place
         self._next_slot: dict[str, float] = {}  # monotonic time a channel may send next
         self._door: dict[str, float] = {}  # ... and when its next request may actually leave
         self._departures: dict[str, collections.deque[float]] = {}  # requests that left in the last second
@@ -102,6 +108,17 @@ class OutboxWorker:
         # the interval across processes (rows.claim).
         self._last_chat_send: dict[tuple[str, str], float] = {}
         self._wait_hint: float | None = None  # seconds until something throttled is due
+        self._running = False
+        # The fast path (offer): rows a turn just committed, waiting behind their chat's send in flight.
+        self._offered: dict[tuple[str, str], deque[Head]] = {}
+        # Chats a pass skipped because a send was in flight, or any chat when too many were: when
+        # such a send finishes, a pass looks again.
+        self._look_after: set[tuple[str, str]] = set()
+        self._crowded = False
+        # wake() was called: rows may wait behind a chat's send in flight, so the pass notes every
+        # chat it skips (a pass woken by a finished send notes only rows other than the one in flight).
+        self._enqueued = False
+        self._noting_all = True
 
     def add_sender(self, sender: ChannelSender) -> None:
         """A channel connected after the app was built (Telegram, WhatsApp)."""
@@ -109,7 +126,26 @@ class OutboxWorker:
 
     def wake(self) -> None:
         """Something was enqueued: look now instead of at the next poll."""
+        self._enqueued = True
         self._wake.set()
+
+    def offer(self, heads: Sequence[Head]) -> None:
+        """Rows a turn has just committed: sent at once, without a pass looking for them.
+
+        Only a shortcut: each is still claimed in the database (order and spacing across
+        processes), and what cannot go at once (its chat throttled, too many sends running, its
+        claim refused) is left to a pass, as if it had never been offered.
+        """
+        if not self._running or self._stopping:
+            self.wake()
+            return
+        now = time.monotonic()
+        for head in heads:
+            key = (head.message.channel, head.message.chat_id)
+            if key in self._offered or key in self._inflight:
+                self._offered.setdefault(key, deque()).append(head)  # sent when the chat's send finishes
+            elif not isinstance(self._launch(head, now), asyncio.Task):
+                self.wake()
 
     def stop(self) -> None:
         self._stopping = True
@@ -118,9 +154,11 @@ class OutboxWorker:
     async def run(self) -> None:
         """Send until stopped; pending rows left at shutdown are sent after the next start."""
         log.info("outbox.worker.start channels=%s", ",".join(sorted(self.senders)) or "-")
+        self._running = True
         try:
             while not self._stopping:
                 self._wake.clear()  # before looking, so a wake that comes during the pass is kept
+                self._noting_all, self._enqueued = self._enqueued, False
                 try:
                     await self._launch_due()
                 except Exception:
@@ -130,6 +168,8 @@ class OutboxWorker:
         except asyncio.CancelledError:
             self._cancel_inflight()
             raise
+        finally:
+            self._running = False
         await self._settle()
 
     async def drain_once(self) -> int:
@@ -176,37 +216,77 @@ class OutboxWorker:
             waits.append((next_due - self.clock()).total_seconds())
         launched: list[asyncio.Task[bool]] = []
         for head in heads:
-            item = head.message
-            key = (item.channel, item.chat_id)
-            if key in self._inflight:
-                continue  # the chat's previous message is still being sent
-            if len(self._inflight) >= MAX_IN_FLIGHT:
+            started = self._launch(head, now)
+            if isinstance(started, asyncio.Task):
+                launched.append(started)
+            elif started is not None:
+                waits.append(started)
+            elif self._crowded:
                 break  # a finishing send wakes the worker
-            sender = self.senders[item.channel]
-            bulk = item.campaign_id is not None
-            if bulk and self._bulk_inflight.get(item.channel, 0) >= max(2, math.ceil(sender.max_per_second * BULK_AHEAD_S)):
-                continue  # a finishing campaign send wakes the worker
-            ready_at = max(
-                self._paused_until.get(item.channel, 0.0),
-                self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s,
-            )
-            if ready_at > now:
-                waits.append(ready_at - now)
-                continue
-            task = asyncio.create_task(self._deliver(sender, head), name=f"outbox-{item.id}")
-            self._inflight[key] = task
-            if bulk:
-                self._bulk_inflight[item.channel] = self._bulk_inflight.get(item.channel, 0) + 1
-            task.add_done_callback(functools.partial(self._sent_or_given_up, key, bulk))
-            launched.append(task)
         self._wait_hint = min(waits) if waits else None
         return launched
 
-    def _sent_or_given_up(self, key: tuple[str, str], bulk: bool, _task: asyncio.Task[bool]) -> None:
+    def _launch(self, head: Head, now: float) -> asyncio.Task[bool] | float | None:
+        """Start sending `head`: the task; or seconds until its chat or channel may be sent to; or
+        None when its chat's previous message is still being sent or too many sends run (then the
+        finishing send wakes the worker)."""
+        item = head.message
+        key = (item.channel, item.chat_id)
+        running = self._inflight.get(key)
+        if running is not None:
+            if self._noting_all or running.get_name() != _task_name(item):
+                # Another row of the chat than the one being sent (a pass reading the row in flight
+                # itself needs nothing more: it is being sent, and waking for it would chain passes).
+                self._look_after.add(key)
+            return None
+        if len(self._inflight) >= MAX_IN_FLIGHT:
+            self._crowded = True
+            return None
+        sender = self.senders.get(item.channel)
+        if sender is None:
+            return None  # a channel that is not connected in this process
+        bulk = item.campaign_id is not None
+        if bulk and self._bulk_inflight.get(item.channel, 0) >= max(2, math.ceil(sender.max_per_second * BULK_AHEAD_S)):
+            self._bulk_capped = True
+            return None  # a finishing campaign send wakes the worker
+        ready_at = max(
+            self._paused_until.get(item.channel, 0.0),
+            self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s,
+        )
+        if ready_at > now:
+            return ready_at - now
+        task = asyncio.create_task(self._deliver(sender, head), name=_task_name(item))
+        self._inflight[key] = task
+        if bulk:
+            self._bulk_inflight[item.channel] = self._bulk_inflight.get(item.channel, 0) + 1
+        task.add_done_callback(functools.partial(self._sent_or_given_up, key, bulk))
+        return task
+
+    def _sent_or_given_up(self, key: tuple[str, str], bulk: bool, task: asyncio.Task[bool]) -> None:
         self._inflight.pop(key, None)
         if bulk:
             self._bulk_inflight[key[0]] -= 1
-        self._wake.set()  # the chat's next message may be due now
+            if self._bulk_capped:
+                # Campaign rows waited for this place: a pass launches the next.
+                self._bulk_capped = False
+                self._wake.set()
+        accepted = not task.cancelled() and task.exception() is None and task.result()
+        offered = self._offered.pop(key, None)
+        if accepted and offered and not self._stopping:
+            # The turn's next reply to this chat, straight away; the rest wait behind it.
+            started = self._launch(offered.popleft(), time.monotonic())
+            if isinstance(started, asyncio.Task):
+                if offered:
+                    self._offered[key] = offered
+                if not self._crowded:
+                    return  # the chat is busy again: what a pass skipped for it waits for this send
+        elif not (offered or not accepted or key in self._look_after or self._crowded):
+            return  # nothing else waits for this send: no pass needed
+        # The chat's next message may be due now (or this one again later), or other chats waited
+        # for a free place: a pass looks. Offered rows not sent at once are the pass's too.
+        self._look_after.discard(key)
+        self._crowded = False
+        self._wake.set()
 
     async def _take_slot(self, sender: ChannelSender) -> float:
         """Wait for the channel's next send slot (its rate). Returns 0, or how long a 429 pause

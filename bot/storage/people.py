@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from bot.chat.inbound import Inbound
@@ -32,28 +33,22 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
         contact.last_inbound_at = at
 
 
-def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetime) -> tuple[Contact, Conversation, Message]:
-    """The person who wrote, their conversation and their message, for one dispatch transaction.
+def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contact, Conversation, bool]:
+    """The person who wrote and their conversation, for one dispatch transaction, and whether the
+    person is new (has no history to look up).
 
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
-    writer anyway): a person's messages are handled one at a time across replicas. Someone new
-    costs one flush. The message is added but not flushed, so it is inserted together with the
-    replies at commit; a repeated delivery then fails on the unique channel message id.
+    writer anyway): a person's messages are handled one at a time across replicas. Someone new is
+    only added: `add_message` inserts them, once what the turn learnt of them (language, place) is
+    set, so their row is written once.
     """
     found = session.scalars(
-        select(Contact)
-        .outerjoin(Contact.conversation)
-        .options(contains_eager(Contact.conversation))
-        .where(Contact.channel == inbound.channel, Contact.external_id == inbound.chat_id)
-        .with_for_update(of=Contact)
+        _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
     ).one_or_none()
     if found is None:
-        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id, last_inbound_at=inbound.received_at)
-        if inbound.display_name:
-            contact.display_name = inbound.display_name[:128]
+        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
         conversation = _new_conversation(contact)
         session.add_all([contact, conversation])
-        session.flush()  # the contact's id; a concurrent first message of the same person fails here
     else:
         contact = found
         conversation = contact.conversation
@@ -62,11 +57,35 @@ def open_turn(session: Session, inbound: Inbound, text: str | None, now: datetim
             session.add(conversation)
     if inbound.display_name:
         contact.display_name = inbound.display_name[:128]
-    message = _inbound_message(contact, inbound, text)
-    session.add(message)
     contact.last_inbound_at = inbound.received_at
     conversation.last_activity_at = now
-    return contact, conversation, message
+    return contact, conversation, found is None
+
+
+def add_message(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
+    """The turn's message, added but not flushed: it is inserted together with the replies at
+    commit, where a repeated delivery fails on the unique channel message id.
+
+    A new person is inserted first (the message needs their id); a concurrent first message of the
+    same person fails there.
+    """
+    if contact.id is None:
+        session.flush()
+    message = _inbound_message(contact, inbound, text)
+    session.add(message)
+    return message
+
+
+@functools.cache
+def _person_statement() -> Select[tuple[Contact]]:
+    """open_turn's query, built once: every message runs it, and building it costs more than running it."""
+    return (
+        select(Contact)
+        .outerjoin(Contact.conversation)
+        .options(contains_eager(Contact.conversation))
+        .where(Contact.channel == bindparam("b_channel"), Contact.external_id == bindparam("b_external_id"))
+        .with_for_update(of=Contact)
+    )
 
 
 def _new_conversation(contact: Contact) -> Conversation:
