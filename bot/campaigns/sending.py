@@ -29,6 +29,7 @@ from bot.chat.inbound import Button, Reply
 from bot.chat.payload import AskIntent, ShowAnswer
 from bot.config import CampaignSettings
 from bot.outbox.delivery import CAMPAIGN_TEMPLATE, CAMPAIGN_TEMPLATE_VARS, TEMPLATE
+from bot.outbox.enqueue import enqueue
 from bot.outbox.outgoing import WindowOpen
 from bot.storage.db import transaction
 from bot.storage.models import (
@@ -36,8 +37,6 @@ from bot.storage.models import (
     CampaignRecipient,
     CampaignStatus,
     Contact,
-    Direction,
-    Message,
     OutboxItem,
     OutboxStatus,
 )
@@ -159,29 +158,9 @@ class CampaignSender:
             session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, skipped=WINDOW, queued_at=now))
             return
         reply = compose(campaign, lang, texts=self.texts, library=self.library)
-        message = Message(
-            contact_id=contact.id,
-            direction=Direction.OUT,
-            channel=contact.channel,
-            kind="text",
-            text=reply.text,
-            author=f"campaign:{campaign.id}",
-            delivery_status="queued",
-            created_at=now,
+        item = enqueue(
+            session, contact, reply, author=f"campaign:{campaign.id}", extra=extra, campaign_id=campaign.id, at=now
         )
-        item = OutboxItem(
-            contact_id=contact.id,
-            message=message,
-            channel=contact.channel,
-            chat_id=contact.external_id,
-            text=reply.text,
-            buttons=[{"label": b.label, "payload": b.payload} for b in reply.buttons],
-            extra=extra,
-            campaign_id=campaign.id,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add_all([message, item])
         session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, outbox=item, queued_at=now))
 
     @staticmethod

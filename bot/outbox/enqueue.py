@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from bot.chat.inbound import Reply
@@ -15,11 +17,14 @@ def enqueue(
     *,
     author: str = "bot",
     extra: dict | None = None,
+    campaign_id: int | None = None,
+    at: datetime | None = None,
 ) -> OutboxItem:
     """Store a reply for `contact` as transcript message + outbox row; the sender delivers it.
 
     Not flushed here: every reply of a turn is inserted in the one flush at commit (the row's id
-    exists from then on).
+    exists from then on). `campaign_id` marks a campaign's message (sent after replies, never twice);
+    `at` is the caller's clock (due from then).
     """
     message = Message(
         contact_id=contact.id,
@@ -30,6 +35,8 @@ def enqueue(
         author=author,
         delivery_status="queued",
     )
+    if at is not None:
+        message.created_at = at
     session.add(message)
     item = OutboxItem(
         contact_id=contact.id,
@@ -39,7 +46,10 @@ def enqueue(
         text=reply.text,
         buttons=[{"label": b.label, "payload": b.payload} for b in reply.buttons],
         extra=dict(extra or {}),
+        campaign_id=campaign_id,
     )
+    if at is not None:
+        item.created_at = item.next_attempt_at = at
     session.add(item)
     return item
 
