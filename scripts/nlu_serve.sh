@@ -16,5 +16,5 @@ if [ ! -s "$MODEL" ]; then
     exit 2
 fi
 cd "$NLU"
-exec "$RASA" run --enable-api --auth-token "$NLU_TOKEN" -i 127.0.0.1 -p "$port" \
+exec "$RASA" run --enable-api --auth-token="$NLU_TOKEN" -i 127.0.0.1 -p "$port" \
     -m "$MODEL"

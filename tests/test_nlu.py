@@ -98,13 +98,15 @@ def test_triage_starts_the_managed_rasa_server_itself(tmp_path: Path) -> None:
     config.write_text(text.replace("content_dir: content/answers", f"content_dir: {PROJECT_ROOT}/content/answers"))
     env = {k: v for k, v in os.environ.items() if k not in ("NLU_URL", "NLU_TOKEN")}
     env.update({"TEMAN_CONFIG": str(config), "TEMAN_VAR_DIR": str(tmp_path), "NLU_PROJECT_DIR": str(PROJECT_ROOT / "nlu")})
+    # A token beginning with "-" (older var/nlu-token files may hold one) must not read as an option.
+    (tmp_path / "nlu-token").write_text("-dash-first-token")
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "triage"], input="ada lowongan jadi penerjemah mandarin di myanmar, aman?\n",
         cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout)
-    assert row["nlu"] == "rasa" and row["intent"] == "check_job_offer"
+    assert row["nlu"] == "rasa" and row["intent"] == "check_job_offer", proc.stderr[-2000:]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/status", timeout=2)
 

@@ -159,7 +159,7 @@ def managed_token(var_dir: Path) -> str:
         var_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(24))
+            fh.write(secrets.token_hex(24))
     return path.read_text().strip()
 
 
@@ -213,7 +213,9 @@ class ManagedRasa:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3")
         with open(self.log_path, "ab") as logfile:
             self._proc = subprocess.Popen(
-                dying_with_parent([str(rasa), "run", "--enable-api", "--auth-token", self.token,
+                # "--auth-token=X": a token beginning with "-" (token_urlsafe made 1 in 64 of them) is
+                # otherwise read as an option, and Rasa exits at once.
+                dying_with_parent([str(rasa), "run", "--enable-api", f"--auth-token={self.token}",
                                    "-i", "127.0.0.1", "-p", str(self.port), "-m", str(model)]),
                 cwd=self.settings.project_dir,
                 stdout=logfile,
