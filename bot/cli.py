@@ -13,10 +13,12 @@ import signal
 import sys
 import threading
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logs
 from bot.campaigns import audience, campaigns
@@ -80,6 +82,18 @@ def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
     # httpx logs every request at INFO; that is noise next to our own structured lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """The configured database for one command; a SQLite database is migrated first (CONTRACTS §6)."""
+    engine = create_db_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            migrate(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- migrate
@@ -267,17 +281,11 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     settings = _settings()
     username = staff_accounts.check_username(args.username)
     password = staff_accounts.check_password(_read_password())
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        with transaction(session_factory(engine)) as session:
-            staff = staff_accounts.create_staff(
-                session, username, password, StaffRole(args.role), telegram_user_id=args.telegram_user_id
-            )
-            staff_id = staff.id
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, transaction(sessions) as session:
+        staff = staff_accounts.create_staff(
+            session, username, password, StaffRole(args.role), telegram_user_id=args.telegram_user_id
+        )
+        staff_id = staff.id
     print(f"staff account {username!r} created (id {staff_id}, role {args.role}).")
     return 0
 
@@ -286,11 +294,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 def cmd_agencies_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        sessions = session_factory(engine)
+    with _database(settings) as sessions:
         if args.if_empty:
             with sessions() as session:
                 existing = agencies.count(session)
@@ -311,8 +315,6 @@ def cmd_agencies_import(args: argparse.Namespace) -> int:
         log.info("agencies.imported file=%s rows=%d bad=%d", path, imported, len(parsed.problems))
         print(f"imported {imported} agencies from {path}{skipped}.")
         return 0
-    finally:
-        engine.dispose()
 
 
 # ---------------------------------------------------------------- stats
@@ -329,14 +331,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if last < first:
         raise UsageError("--to is before --from.")
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        with session_factory(engine)() as session:
-            figures = stats.compute(session, first, last, settings)
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, sessions() as session:
+        figures = stats.compute(session, first, last, settings)
     if args.format == "csv":
         sys.stdout.write(stats.to_csv(figures, suppress=False))
     else:
@@ -394,24 +390,18 @@ def cmd_campaign_send(args: argparse.Namespace) -> int:
         wa_template_sid=args.wa_template, wa_template_vars=_template_vars(args.wa_var), origin="cli",
     )
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        with transaction(session_factory(engine)) as session:
-            reach = audience.count(session, segment, settings.default_language)
-            try:
-                campaign = campaigns.create(session, draft, utcnow())
-            except campaigns.CampaignError as exc:
-                raise UsageError(f"{exc}.") from None
-            if args.dry_run:
-                session.rollback()  # nothing stored
-                campaign_id = None
-            else:
-                campaign_id = campaign.id
-                log.info("campaign.created id=%s segment=%s audience=%d origin=cli", campaign.id, segment, reach)
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, transaction(sessions) as session:
+        reach = audience.count(session, segment, settings.default_language)
+        try:
+            campaign = campaigns.create(session, draft, utcnow())
+        except campaigns.CampaignError as exc:
+            raise UsageError(f"{exc}.") from None
+        if args.dry_run:
+            session.rollback()  # nothing stored
+            campaign_id = None
+        else:
+            campaign_id = campaign.id
+            log.info("campaign.created id=%s segment=%s audience=%d origin=cli", campaign.id, segment, reach)
     print(json.dumps({"campaign": campaign_id, "audience": reach}))
     return 0
 
@@ -419,35 +409,25 @@ def cmd_campaign_send(args: argparse.Namespace) -> int:
 def cmd_campaign_status(args: argparse.Namespace) -> int:
     """Where a campaign's recipients are, as JSON: queued, sent, failed, skipped (and more)."""
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            migrate(engine)
-        with session_factory(engine)() as session:
-            campaign = session.get(Campaign, args.id)
-            if campaign is None:
-                raise UsageError(f"there is no campaign {args.id}.")
-            figures = campaigns.counts(session, campaign)
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, sessions() as session:
+        campaign = session.get(Campaign, args.id)
+        if campaign is None:
+            raise UsageError(f"there is no campaign {args.id}.")
+        figures = campaigns.counts(session, campaign)
     print(json.dumps({"campaign": args.id, **figures.as_json()}, ensure_ascii=False))
     return 0
 
 
 def cmd_campaign_cancel(args: argparse.Namespace) -> int:
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    try:
-        with transaction(session_factory(engine)) as session:
-            campaign = session.get(Campaign, args.id)
-            if campaign is None:
-                raise UsageError(f"there is no campaign {args.id}.")
-            try:
-                withdrawn = campaigns.cancel(session, campaign, utcnow())
-            except campaigns.CampaignError as exc:
-                raise UsageError(f"{exc}.") from None
-    finally:
-        engine.dispose()
+    with _database(settings) as sessions, transaction(sessions) as session:
+        campaign = session.get(Campaign, args.id)
+        if campaign is None:
+            raise UsageError(f"there is no campaign {args.id}.")
+        try:
+            withdrawn = campaigns.cancel(session, campaign, utcnow())
+        except campaigns.CampaignError as exc:
+            raise UsageError(f"{exc}.") from None
     print(json.dumps({"campaign": args.id, "cancelled": True, "withdrawn": withdrawn}))
     return 0
 
