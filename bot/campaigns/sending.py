@@ -148,13 +148,14 @@ class CampaignSender:
     def _queue_one(self, session: Session, campaign: Campaign, contact: Contact, now: datetime) -> None:
         lang = contact.language or self.default_language
         extra: dict[str, object] = {}
+        window_open = self.window_open(contact, now)
         if campaign.wa_template_sid:
             variables = json.dumps(campaign.wa_template_vars or {}, ensure_ascii=False)
-            if self.window_open(contact, now):
+            if window_open:
                 extra = {CAMPAIGN_TEMPLATE: campaign.wa_template_sid, CAMPAIGN_TEMPLATE_VARS: variables}
             else:
                 extra = {TEMPLATE: campaign.wa_template_sid, "content_variables": variables}
-        elif not self.window_open(contact, now):
+        elif not window_open:
             session.add(CampaignRecipient(campaign_id=campaign.id, contact_id=contact.id, skipped=WINDOW, queued_at=now))
             return
         reply = compose(campaign, lang, texts=self.texts, library=self.library)
