@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import JSON, Enum, String
+from sqlalchemy import JSON, Enum, String, create_engine, text
 
+from bot.chat.inbound import Inbound
 from bot.config import Settings
 from bot.storage.db import create_db_engine, migrate
 from bot.storage.models import (
@@ -22,13 +23,14 @@ from bot.storage.models import (
     StaffRole,
     without_nul,
 )
-from tests.conftest import make_settings
+from tests.conftest import PG_ADMIN_URL, make_settings
 from tests.e2e.hotline import Hotline
 from tests.e2e.live import PASSWORD
 from tests.fakes import shapes
 from tests.fakes.bot import ServedBot, channel_env, closed_nlu, serve_bot, tuned
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import CREATE, FakeTwilio
+from tests.support import Dialog
 
 # The urgent safety net works without Rasa: these must reach the hotline even with the NLU down.
 URGENT = "tolong saya dikurung majikan, paspor diambil, tidak boleh keluar"
@@ -161,3 +163,31 @@ async def test_an_invalid_role_or_telegram_id_in_the_staff_form_gets_400_with_a_
         response = admin.post("/console/admin/staff", username="budi", password=PASSWORD, **form)
         assert response.status_code == 400
     assert hotline.audit_count("staff_update") == hotline.audit_count("staff_create") == 0
+
+
+@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
+async def test_after_the_database_closed_every_connection_the_next_message_is_stored(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A PostgreSQL restart (here: every connection of the bot terminated by the server) costs no
+    message: the pool notices the closed connections without a round trip and opens new ones."""
+    name = f"teman-restart-{tmp_path.name[-12:]}"
+    url = f"{database_url}&application_name={name}"
+    dialog = Dialog.open(make_settings(tmp_path, url, **closed_nlu()))
+    admin = create_engine(PG_ADMIN_URL)
+    try:
+        assert (await dialog.send(Inbound(channel="local", chat_id="p1", message_id="m1", text="halo"))).stored
+        with admin.begin() as conn:
+            ended = conn.execute(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :n"),
+                {"n": name},
+            ).scalar_one()
+        assert ended >= 1  # the pool held the connection the first message used
+        result = await dialog.send(Inbound(channel="local", chat_id="p1", message_id="m2", text=URGENT))
+        assert result.stored and result.replies
+        assert "db.connection_closed_by_server" in caplog.text
+        with dialog.app.sessions() as session:
+            assert session.query(Message).filter(Message.direction == Direction.IN).count() == 2
+    finally:
+        await dialog.close()
+        admin.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,31 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # psycopg 3 is the driver we install; plain postgresql:// would look for psycopg2.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pool_pre_ping: it costs a round trip on every checkout (three per message). A connection the
+    # server closed (restart, idle timeout) is found without one (_closed_by_server); one a firewall
+    # dropped silently is replaced after an hour.
+    engine = create_engine(parsed, pool_size=10, max_overflow=10, pool_recycle=3600)
+    event.listen(engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """The pool hands out a new connection instead of one the server has closed."""
+    if _closed_by_server(dbapi_conn):
+        log.warning("db.connection_closed_by_server: reconnecting")
+        raise DisconnectionError("the server closed this connection")
+
+
+def _closed_by_server(dbapi_conn: Any) -> bool:
+    """An idle connection has nothing to read; when it does, the server has said goodbye (a FATAL
+    "terminating connection" before closing, or the end of the stream). Asked of the socket, no round trip."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        return True
+    try:
+        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def is_sqlite(engine: Engine) -> bool:
