@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from telegram import Update
 
 from bot.chat.inbound import Button, Reply
@@ -316,3 +316,28 @@ async def test_polling_does_not_confirm_an_update_the_database_could_not_store(
         await until(lambda: update["update_id"] + 1 in fake_telegram.poll_offsets)
         assert served.count(Message, Message.direction == Direction.IN) == 1
         assert len(fake_telegram.sent()) == 2
+
+
+async def test_a_reply_to_someone_waiting_costs_two_transactions_and_is_claimed_with_its_turn(
+    bot: ServedBot, fake_telegram: FakeTelegram
+) -> None:
+    """The turn stores the message and its reply already claimed; the sender writes only the outcome.
+    A later message of the same person (their chat free) is claimed the same way, after one query."""
+    commits: list[int] = []
+    statements: list[str] = []
+    event.listen(bot.app.engine, "commit", lambda conn: commits.append(1))
+    event.listen(
+        bot.app.engine, "before_cursor_execute", lambda conn, cur, sql, *rest: statements.append(sql.split()[0])
+    )
+    for n, text_ in enumerate(("/start", "/menu"), start=1):
+        commits.clear()
+        statements.clear()
+        await bot.post_update(shapes.message(text_))
+        await fake_telegram.wait_for("sendMessage", n)
+        await until(lambda: all(row.status is OutboxStatus.SENT for row in bot.rows(OutboxItem)))
+        # The turn's transaction and the outcome's: no claim transaction in between.
+        assert len(commits) == 2, statements
+        assert statements.count("UPDATE") <= 4, statements  # contact/conversation (2nd turn) + outcome (2)
+    [first, second] = bot.rows(OutboxItem)
+    assert (first.attempts, second.attempts) == (1, 1)
+    assert first.attempted_at is not None and first.sent_at is not None

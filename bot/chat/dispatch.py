@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -64,6 +64,8 @@ class OutboxNotice(Protocol):
     def offer(self, heads: Sequence[Head]) -> None: ...
 
     def wake(self) -> None: ...
+
+    def sendable_now(self, channel: str, chat_id: str) -> tuple[datetime, timedelta | None, timedelta] | None: ...
 
 
 class DispatchObserver(Protocol):
@@ -164,10 +166,11 @@ class Dispatcher:
             after_commit: list[Callable[[], Any]] = []
             try:
                 with transaction(self.sessions) as session:
-                    result, queued = self._turn_in_transaction(
+                    result, queued, claimed = self._turn_in_transaction(
                         session, inbound, text, payload, understanding, after_commit, handler_failed
                     )
-                result.queued = [rows.head_of(item) for item in queued]  # committed: ids assigned
+                # Committed: ids assigned.
+                result.queued = [rows.head_of(item, claimed=item is claimed) for item in queued]
                 break
             except _HandlerFailed:
                 handler_failed = True  # the handler's changes are gone; the message is stored next run
@@ -199,7 +202,7 @@ class Dispatcher:
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
-    ) -> tuple[DispatchResult, list[OutboxItem]]:
+    ) -> tuple[DispatchResult, list[OutboxItem], OutboxItem | None]:
         contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
 
         if payload is None and text:
@@ -253,6 +256,7 @@ class Dispatcher:
         ]
         other_rows = _touches_outbox(session)
         queued = [enqueue(session, contact, reply) for reply in turn.replies]
+        claimed = self._claim_first(session, inbound, queued, new_person) if queued and not other_rows else None
         log.info(
             "dispatch.handled channel=%s contact=%s intent=%s conf=%.2f urgent=%s route=%s nlu=%s replies=%d",
             inbound.channel, contact.id, decision.intent, understanding.confidence, decision.urgent,
@@ -261,7 +265,29 @@ class Dispatcher:
         result = DispatchResult(
             list(turn.replies), decision=decision, escalated=decision.escalates, other_rows=other_rows
         )
-        return result, queued
+        return result, queued, claimed
+
+    def _claim_first(
+        self, session: Session, inbound: Inbound, queued: list[OutboxItem], new_person: bool
+    ) -> OutboxItem | None:
+        """Claim the turn's first reply in its own transaction when this process can send it at once,
+        so the sender needs no claim transaction of its own (the usual case: a reply to someone who
+        waits). The chat must be free as `rows.claim` requires; the contact's row lock (open_turn)
+        keeps a concurrent turn of the same person from claiming too. Turns that queued other rows
+        (a staff notice) take the usual way."""
+        if self.outbox is None:
+            return None
+        slot = self.outbox.sendable_now(inbound.channel, inbound.chat_id)
+        if slot is None:
+            return None
+        now, spacing, lease = slot
+        # Someone new has no rows yet; anyone else's chat is asked (one query).
+        if not new_person and not rows.chat_is_free(
+            session, inbound.channel, inbound.chat_id, None if spacing is None else now - spacing
+        ):
+            return None
+        rows.claim_with_turn(queued[0], now, lease)
+        return queued[0]
 
     def _closed_lately(self, session: Session, contact: Contact) -> bool:
         assert self.closed_lately is not None

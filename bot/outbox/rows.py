@@ -42,6 +42,8 @@ class Head:
     # Found "sending" with its lease run out: the process sending it died mid-send, and the channel
     # may or may not have it. It is sent again (at least once, never lost).
     in_doubt: bool
+    # Claimed by the transaction that stored it (claim_with_turn): the sender needs no claim of its own.
+    claimed: bool = False
 
 
 def due_heads(
@@ -68,7 +70,7 @@ def due_heads(
     return [head_of(row) for row in rows], next_due
 
 
-def head_of(row: OutboxItem) -> Head:
+def head_of(row: OutboxItem, *, claimed: bool = False) -> Head:
     """A row as the sender works with it (read now: it is handed on outside the session)."""
     return Head(
         Outgoing(
@@ -83,8 +85,31 @@ def head_of(row: OutboxItem) -> Head:
             campaign_id=row.campaign_id,
         ),
         created_at=row.created_at,
-        in_doubt=row.status is OutboxStatus.SENDING,
+        in_doubt=row.status is OutboxStatus.SENDING and not claimed,
+        claimed=claimed,
     )
+
+
+def chat_is_free(session: Session, channel: str, chat_id: str, since: datetime | None) -> bool:
+    """No row of the chat waits or is in flight, and none went to the channel after `since` (None:
+    no spacing): what `claim` asks of a chat, for a reply not yet inserted (claim_with_turn)."""
+    busy = OutboxItem.status.in_(WAITING)
+    if since is not None:
+        busy = or_(busy, OutboxItem.attempted_at > since, OutboxItem.sent_at > since)
+    with session.no_autoflush:  # the turn's own rows are inserted at commit, in its one flush
+        found = session.scalar(
+            select(OutboxItem.id).where(OutboxItem.channel == channel, OutboxItem.chat_id == chat_id, busy).limit(1)
+        )
+    return found is None
+
+
+def claim_with_turn(row: OutboxItem, now: datetime, lease: timedelta = LEASE) -> None:
+    """Insert a reply already claimed, as `claim` would leave it: the turn that stores it checked that
+    its chat is free (chat_is_free, under the contact's row lock), so the sender saves a transaction."""
+    row.status = OutboxStatus.SENDING
+    row.attempts = 1
+    row.attempted_at = now
+    row.next_attempt_at = now + lease
 
 
 def claim(session: Session, item: Outgoing, now: datetime, spacing: timedelta, lease: timedelta = LEASE) -> bool:
@@ -173,17 +198,15 @@ def back_to_pending(
     item: Outgoing,
     *,
     due: datetime,
-    error: str,
+    error: str | None,
     give_back_try: bool,
     failed: bool,
     progress: Mapping[str, Any],
 ) -> bool:
     """The send failed and will be retried at `due`. False when the lease was lost meanwhile."""
-    values: dict[str, Any] = {
-        "status": OutboxStatus.PENDING,
-        "next_attempt_at": due,
-        "last_error": error[:2000],
-    }
+    values: dict[str, Any] = {"status": OutboxStatus.PENDING, "next_attempt_at": due}
+    if error is not None:  # None: not a failure (a claim given back unsent)
+        values["last_error"] = error[:2000]
     if give_back_try:
         values["attempts"] = item.attempts - 1
     if failed:

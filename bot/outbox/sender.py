@@ -137,6 +137,7 @@ class OutboxWorker:
         claim refused) is left to a pass, as if it had never been offered.
         """
         if not self._running or self._stopping:
+            self._give_back(heads)
             self.wake()
             return
         now = time.monotonic()
@@ -146,6 +147,43 @@ class OutboxWorker:
                 self._offered.setdefault(key, deque()).append(head)  # sent when the chat's send finishes
             elif not isinstance(self._launch(head, now), asyncio.Task):
                 self.wake()
+
+    def sendable_now(self, channel: str, chat_id: str) -> tuple[datetime, timedelta | None, timedelta] | None:
+        """Whether a reply to this chat, stored now, can be sent at once by this process: then
+        (the claim time, the chat's spacing or None, the lease) for the turn to claim it with
+        (rows.claim_with_turn); None when it must wait for a pass. Called from the dispatch thread:
+        it only reads, and `_launch` sends a claimed row whatever changed since."""
+        sender = self.senders.get(channel)
+        if sender is None or not self._running or self._stopping or len(self._inflight) >= MAX_IN_FLIGHT:
+            return None
+        key = (channel, chat_id)
+        now = time.monotonic()
+        if key in self._inflight or key in self._offered or self._paused_until.get(channel, 0.0) > now:
+            return None
+        if self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s > now:
+            return None
+        spacing = timedelta(seconds=sender.per_chat_interval_s) if sender.per_chat_interval_s > 0 else None
+        return self.clock(), spacing, self.lease
+
+    def _give_back(self, heads: Sequence[Head]) -> None:
+        """Rows claimed with their turn that this process will not send now go back to waiting, due
+        at once, so a pass (here or in another replica) sends them instead of waiting out the lease."""
+        claimed = [head.message for head in heads if head.claimed]
+        if not claimed:
+            return
+
+        def give_back() -> None:
+            for item in claimed:
+                with transaction(self.sessions) as session:
+                    rows.back_to_pending(
+                        session, item, due=self.clock(), error=None, give_back_try=True, failed=False, progress={}
+                    )
+
+        def logged(done: asyncio.Future[None]) -> None:
+            if done.exception() is not None:  # the rows are then sent once their lease runs out
+                log.error("outbox.give_back_failed ids=%s error=%s", [i.id for i in claimed], done.exception())
+
+        asyncio.get_running_loop().run_in_executor(None, give_back).add_done_callback(logged)
 
     def stop(self) -> None:
         self._stopping = True
@@ -233,6 +271,10 @@ class OutboxWorker:
         item = head.message
         key = (item.channel, item.chat_id)
         running = self._inflight.get(key)
+        if head.claimed and running is None and item.channel in self.senders:
+            # Claimed with its turn (sendable_now said yes): it goes now, or waits in _deliver for
+            # what changed since; never left to a pass, which would not see it before its lease ends.
+            return self._start(self.senders[item.channel], head, key, bulk=False)
         if running is not None:
             if self._noting_all or running.get_name() != _task_name(item):
                 # Another row of the chat than the one being sent (a pass reading the row in flight
@@ -255,10 +297,13 @@ class OutboxWorker:
         )
         if ready_at > now:
             return ready_at - now
-        task = asyncio.create_task(self._deliver(sender, head), name=_task_name(item))
+        return self._start(sender, head, key, bulk)
+
+    def _start(self, sender: ChannelSender, head: Head, key: tuple[str, str], bulk: bool) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self._deliver(sender, head), name=_task_name(head.message))
         self._inflight[key] = task
         if bulk:
-            self._bulk_inflight[item.channel] = self._bulk_inflight.get(item.channel, 0) + 1
+            self._bulk_inflight[key[0]] = self._bulk_inflight.get(key[0], 0) + 1
         task.add_done_callback(functools.partial(self._sent_or_given_up, key, bulk))
         return task
 
@@ -282,6 +327,8 @@ class OutboxWorker:
                     return  # the chat is busy again: what a pass skipped for it waits for this send
         elif not (offered or not accepted or key in self._look_after or self._crowded):
             return  # nothing else waits for this send: no pass needed
+        elif offered:
+            self._give_back(offered)
         # The chat's next message may be due now (or this one again later), or other chats waited
         # for a free place: a pass looks. Offered rows not sent at once are the pass's too.
         self._look_after.discard(key)
@@ -337,22 +384,26 @@ class OutboxWorker:
                     None,
                 )
                 return False
-            # The channel's slot, then the claim, then the door: a row is marked "sending" only just
-            # before its request goes out, and no lease is held while a row waits for its turn.
-            paused = await self._take_slot(sender)
-            if paused:
-                # A long 429 pause began while this row waited: it is not due before the pause ends.
-                until = self.clock() + timedelta(seconds=paused)
-                await asyncio.to_thread(self._in_transaction, rows.defer, item, until)
-                return False
-            spacing = timedelta(seconds=sender.per_chat_interval_s)
-            if not await asyncio.to_thread(
-                self._in_transaction, rows.claim, item, self.clock(), spacing, self.lease
-            ):
-                # Another process has it, sent to this chat within its interval, or it was erased.
-                self._last_chat_send[key] = time.monotonic()
-                return False
-            item = dataclasses.replace(item, attempts=item.attempts + 1)
+            if head.claimed:
+                if not await self._claimed_turn(sender, item):
+                    return False
+            else:
+                # The channel's slot, then the claim, then the door: a row is marked "sending" only
+                # just before its request goes out, and no lease is held while a row waits for its turn.
+                paused = await self._take_slot(sender)
+                if paused:
+                    # A long 429 pause began while this row waited: it is not due before the pause ends.
+                    until = self.clock() + timedelta(seconds=paused)
+                    await asyncio.to_thread(self._in_transaction, rows.defer, item, until)
+                    return False
+                spacing = timedelta(seconds=sender.per_chat_interval_s)
+                if not await asyncio.to_thread(
+                    self._in_transaction, rows.claim, item, self.clock(), spacing, self.lease
+                ):
+                    # Another process has it, sent to this chat within its interval, or it was erased.
+                    self._last_chat_send[key] = time.monotonic()
+                    return False
+                item = dataclasses.replace(item, attempts=item.attempts + 1)
             await self._at_the_door(sender)
             paused = self._paused_until.get(item.channel, 0.0) - time.monotonic()
             if paused > 0:
@@ -378,6 +429,27 @@ class OutboxWorker:
             # lease and is tried again after it runs out; an unclaimed one is simply due again.
             log.exception("outbox.bookkeeping_failed id=%s channel=%s", item.id, item.channel)
             return False
+
+    async def _claimed_turn(self, sender: ChannelSender, item: Outgoing) -> bool:
+        """A row claimed with its turn waits for its chat's interval and the channel's slot, as a
+        claim would have; a long 429 pause that began meanwhile gives the claim back (False)."""
+        key = (item.channel, item.chat_id)
+        wait = max(
+            self._paused_until.get(item.channel, 0.0), self._last_chat_send.get(key, -math.inf) + sender.per_chat_interval_s
+        ) - time.monotonic()
+        paused = wait if wait > MAX_SLOT_WAIT_S else 0.0
+        if not paused:
+            if wait > 0:
+                await asyncio.sleep(wait)
+            paused = await self._take_slot(sender)
+        if not paused:
+            return True
+        await asyncio.to_thread(
+            self._in_transaction, rows.back_to_pending, item,
+            due=self.clock() + timedelta(seconds=paused), error="channel paused after a 429",
+            give_back_try=True, failed=False, progress={},
+        )
+        return False
 
     async def _send(self, sender: ChannelSender, item: Outgoing, head: Head) -> bool:
         try:
