@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.chat.inbound import Reply
-from bot.storage.models import Contact, Direction, Message, OutboxItem
+from bot.storage.models import Contact, Direction, Message, OutboxItem, utcnow
 
 
 def enqueue(
@@ -34,9 +34,16 @@ def enqueue(
         text=reply.text,
         author=author,
         delivery_status="queued",
+        # Set, though empty: the columns of a person's message too (bot.storage.people), so on
+        # PostgreSQL the turn's message and replies are one INSERT.
+        channel_message_id=None,
+        media=[],
+        intent=None,
+        confidence=None,
+        urgent=False,
+        route=None,
+        created_at=at or utcnow(),
     )
-    if at is not None:
-        message.created_at = at
     session.add(message)
     item = OutboxItem(
         contact_id=contact.id,

@@ -136,6 +136,10 @@ def _inbound_message(contact: Contact, inbound: Inbound, text: str | None) -> Me
             for m in inbound.media
         ],
         created_at=inbound.received_at,
+        # Set, though empty: a message and its replies name the same columns, so on PostgreSQL one
+        # INSERT stores them all (rows naming different columns take one statement each).
+        author=None,
+        delivery_status=None,
     )
 
 
