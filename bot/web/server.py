@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from types import FrameType
 
 import uvicorn
@@ -48,17 +46,7 @@ class Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def remember_sniffio_missing() -> None:
-    """httpcore imports sniffio on every request (the Rasa parse, the Telegram send). It is not
-    installed (anyio 4 no longer needs it), and Python searches the disk again for a module that
-    failed to import: about 4% of the bot's CPU per message. Its absence is recorded once instead
-    (a None entry makes the import fail at once, which httpcore expects: it assumes asyncio)."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 def serve(settings: Settings) -> None:
-    remember_sniffio_missing()
     app = build_app(settings)
     web = build_web(app)
     log.info("serve.start port=%s console=http://127.0.0.1:%s/console/", settings.port, settings.port)
