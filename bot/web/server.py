@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from types import FrameType
 
@@ -50,6 +51,11 @@ def serve(settings: Settings) -> None:
     app = build_app(settings)
     web = build_web(app)
     log.info("serve.start port=%s console=http://127.0.0.1:%s/console/", settings.port, settings.port)
+    # Everything built so far lives as long as the process: frozen, the cyclic garbage collector
+    # no longer walks it on every full collection (about 60 ms for the ~140,000 objects of the app),
+    # which showed as pauses in the per-message latency.
+    gc.collect()
+    gc.freeze()
     # uvicorn's own loggers go through ours (LOG_FORMAT=json applies to them too); no access log
     # line per request: the bot logs each message it handles, and /metrics counts them.
     Server(uvicorn.Config(
