@@ -216,7 +216,7 @@ class Dispatcher:
         people.remember_language(contact, reading.language_for(contact.language))
         if reading.here is not None:
             people.remember_place(contact, reading.here.country, reading.here.city, self.services.clock())
-        message = people.add_message(session, contact, inbound, text or None)
+        message = people.add_message(session, contact, conversation, inbound, text or None)
         settings = self.services.settings
         decision = decide(
             understanding,

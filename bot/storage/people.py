@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.inbound import Inbound
-from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message
+from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message, utcnow
 
 # A place the person named longer ago than this no longer says where they are (people move, go home).
 PLACE_VALID = timedelta(days=90)
@@ -40,15 +41,16 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
     writer anyway): a person's messages are handled one at a time across replicas. Someone new is
     only added: `add_message` inserts them, once what the turn learnt of them (language, place) is
-    set, so their row is written once.
+    set, so their row is written once; their conversation joins the session there too, and is
+    inserted at commit as the turn leaves it (not inserted, then updated).
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
     ).one_or_none()
     if found is None:
         contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
-        conversation = _new_conversation(contact)
-        session.add_all([contact, conversation])
+        conversation = _new_conversation()
+        session.add(contact)
     else:
         contact = found
         conversation = contact.conversation
@@ -62,15 +64,21 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
     return contact, conversation, found is None
 
 
-def add_message(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
+def add_message(
+    session: Session, contact: Contact, conversation: Conversation, inbound: Inbound, text: str | None
+) -> Message:
     """The turn's message, added but not flushed: it is inserted together with the replies at
     commit, where a repeated delivery fails on the unique channel message id.
 
     A new person is inserted first (the message needs their id); a concurrent first message of the
-    same person fails there.
+    same person fails there. Their conversation (open_turn) joins the session after that insert.
     """
     if contact.id is None:
         session.flush()
+        conversation.contact_id = contact.id
+        session.add(conversation)
+        # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
+        set_committed_value(contact, "conversation", conversation)
     message = _inbound_message(contact, inbound, text)
     session.add(message)
     return message
@@ -88,8 +96,16 @@ def _person_statement() -> Select[tuple[Contact]]:
     )
 
 
-def _new_conversation(contact: Contact) -> Conversation:
-    return Conversation(contact=contact, state=ConversationState.IDLE, answers={}, offered=[])
+def _new_conversation(contact: Contact | None = None) -> Conversation:
+    # Every value set, defaults too: a new person's conversation is used before it is inserted.
+    now = utcnow()
+    conversation = Conversation(
+        state=ConversationState.IDLE, flow=None, step=None, answers={}, offered=[], clarify_count=0,
+        reminded_at=None, created_at=now, updated_at=now, last_activity_at=now,
+    )
+    if contact is not None:
+        conversation.contact = contact
+    return conversation
 
 
 def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
