@@ -32,7 +32,7 @@ from bot.jobs.scheduler import JobScheduler
 from bot.metrics import Metrics, StateCollector
 from bot.outbox.sender import ChannelSender, OutboxWorker, WindowOpen
 from bot.storage.coordination import replica_id
-from bot.storage.db import create_db_engine, is_sqlite, migrate, session_factory
+from bot.storage.db import DatabaseWork, create_db_engine, is_sqlite, migrate, session_factory
 from bot.storage.models import utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient
 from bot.understanding.understand import Understander
@@ -119,6 +119,7 @@ class App:
             await self.rasa.aclose()
         if self.managed_rasa is not None:
             self.managed_rasa.stop()
+        self.dispatcher.db.close()
         self.engine.dispose()
 
 
@@ -150,7 +151,8 @@ def build_app(
     else:
         rasa = None
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
-    worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock)
+    db = DatabaseWork.for_engine(engine)  # one thread on SQLite (one writer), the default pool otherwise
+    worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock, db=db)
     replica = replica_id()
     metrics = Metrics(replica)
     metrics.watch(StateCollector(sessions, lambda: understander.status))
@@ -159,6 +161,7 @@ def build_app(
         closed_lately=functools.partial(
             escalations.closed_lately, within=timedelta(hours=settings.hotline.reopen_hours)
         ),
+        db=db,
     )
     # Every channel's rule, configured or not: a WhatsApp contact is bound by WhatsApp's window
     # even in a process without Twilio credentials (the terminal chat).

@@ -22,7 +22,7 @@ from bot.outbox import rows
 from bot.outbox.enqueue import enqueue
 from bot.outbox.rows import Head
 from bot.storage import people
-from bot.storage.db import transaction
+from bot.storage.db import DatabaseWork, transaction
 from bot.storage.models import Contact, ConversationState, OutboxItem
 from bot.understanding import safety
 from bot.understanding.result import Understanding
@@ -92,7 +92,9 @@ class Dispatcher:
         outbox: OutboxNotice | None = None,
         observer: DispatchObserver | None = None,
         closed_lately: ClosedLately | None = None,
+        db: DatabaseWork | None = None,
     ) -> None:
+        self.db = db or DatabaseWork()
         self.services = services
         self.sessions = sessions
         self.understander = understander
@@ -138,7 +140,7 @@ class Dispatcher:
             understanding = Understanding(None, 0.0, source="none", safety=safety.check(text))
         async with self._lock(inbound):
             try:
-                result = await asyncio.to_thread(self._run_turn, inbound, text, payload, understanding)
+                result = await self.db.run(self._run_turn, inbound, text, payload, understanding)
             except (OperationalError, SQLAlchemyError, OSError) as exc:
                 # The store is down: the person still gets a kind answer with the numbers to call,
                 # and the whole message goes to the log so an operator can act on it.

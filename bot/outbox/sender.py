@@ -30,7 +30,7 @@ from bot.outbox.outgoing import (
     WindowOpen,
 )
 from bot.outbox.rows import LEASE, Head
-from bot.storage.db import transaction
+from bot.storage.db import DatabaseWork, transaction
 from bot.storage.models import OutboxStatus, utcnow
 
 __all__ = [
@@ -87,7 +87,9 @@ class OutboxWorker:
         senders: Mapping[str, ChannelSender],
         settings: OutboxSettings,
         clock: Callable[[], datetime] = utcnow,
+        db: DatabaseWork | None = None,
     ) -> None:
+        self.db = db or DatabaseWork()
         self.sessions = sessions
         self.senders = dict(senders)
         self.settings = settings
@@ -183,7 +185,7 @@ class OutboxWorker:
             if done.exception() is not None:  # the rows are then sent once their lease runs out
                 log.error("outbox.give_back_failed ids=%s error=%s", [i.id for i in claimed], done.exception())
 
-        asyncio.get_running_loop().run_in_executor(None, give_back).add_done_callback(logged)
+        asyncio.ensure_future(self.db.run(give_back)).add_done_callback(logged)
 
     def stop(self) -> None:
         self._stopping = True
@@ -247,7 +249,7 @@ class OutboxWorker:
         if not self.senders:
             self._wait_hint = None
             return []
-        heads, next_due = await asyncio.to_thread(self._due_heads, MAX_IN_FLIGHT - len(self._inflight) + HEADS_SPARE)
+        heads, next_due = await self.db.run(self._due_heads, MAX_IN_FLIGHT - len(self._inflight) + HEADS_SPARE)
         now = time.monotonic()
         waits: list[float] = []
         if next_due is not None:
@@ -394,10 +396,10 @@ class OutboxWorker:
                 if paused:
                     # A long 429 pause began while this row waited: it is not due before the pause ends.
                     until = self.clock() + timedelta(seconds=paused)
-                    await asyncio.to_thread(self._in_transaction, rows.defer, item, until)
+                    await self.db.run(self._in_transaction, rows.defer, item, until)
                     return False
                 spacing = timedelta(seconds=sender.per_chat_interval_s)
-                if not await asyncio.to_thread(
+                if not await self.db.run(
                     self._in_transaction, rows.claim, item, self.clock(), spacing, self.lease
                 ):
                     # Another process has it, sent to this chat within its interval, or it was erased.
@@ -408,7 +410,7 @@ class OutboxWorker:
             paused = self._paused_until.get(item.channel, 0.0) - time.monotonic()
             if paused > 0:
                 # A 429 came back for another send while this one was on its way: not into the pause.
-                await asyncio.to_thread(
+                await self.db.run(
                     self._in_transaction, rows.back_to_pending, item,
                     due=self.clock() + timedelta(seconds=paused), error="channel paused after a 429",
                     give_back_try=True, failed=False, progress={},
@@ -444,7 +446,7 @@ class OutboxWorker:
             paused = await self._take_slot(sender)
         if not paused:
             return True
-        await asyncio.to_thread(
+        await self.db.run(
             self._in_transaction, rows.back_to_pending, item,
             due=self.clock() + timedelta(seconds=paused), error="channel paused after a 429",
             give_back_try=True, failed=False, progress={},
@@ -475,7 +477,7 @@ class OutboxWorker:
         await self._finish_surely(item, OutboxStatus.SENT, None, provider_id)
         if self.health.succeeded(item.channel, self.clock()):
             # The channel is back: chats waiting out a retry delay need not wait for it to end.
-            woken = await asyncio.to_thread(self._in_transaction, rows.retry_channel_now, item.channel, self.clock())
+            woken = await self.db.run(self._in_transaction, rows.retry_channel_now, item.channel, self.clock())
             log.info("outbox.channel_recovered channel=%s retried_now=%d", item.channel, woken)
         return True
 
@@ -490,7 +492,7 @@ class OutboxWorker:
                     self._last_chat_send[(item.channel, item.chat_id)] = time.monotonic()
                     return send.result()
                 try:
-                    if not await asyncio.to_thread(
+                    if not await self.db.run(
                         self._in_transaction, rows.extend_lease, item, self.clock(), self.lease
                     ):
                         log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
@@ -517,7 +519,7 @@ class OutboxWorker:
         if delay is None:
             delay = self._backoff(item.attempts)
         too_old = now - head.created_at >= timedelta(hours=self.settings.give_up_after_hours)
-        await asyncio.to_thread(self._retry, item, str(exc), delay, exc, crashed, too_old)
+        await self.db.run(self._retry, item, str(exc), delay, exc, crashed, too_old)
 
     def _retry(
         self, item: Outgoing, error: str, delay: float, exc: RetryLater, crashed: bool, too_old: bool
@@ -568,7 +570,7 @@ class OutboxWorker:
         # Giving up on writing "sent" would send the reply again after the lease: try harder.
         for attempt in range(1, FINISH_TRIES + 1):
             try:
-                await asyncio.to_thread(self._finish, item, status, error, provider_id, progress)
+                await self.db.run(self._finish, item, status, error, provider_id, progress)
                 return
             except Exception as exc:
                 if attempt == FINISH_TRIES:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import logging
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -19,6 +23,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -73,6 +78,32 @@ def _closed_by_server(dbapi_conn: Any) -> bool:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+class DatabaseWork:
+    """Where the event loop runs blocking database work (a message's transaction, the outbox's).
+
+    SQLite takes one writer at a time: threads writing together only queue on its lock, and its
+    busy handler makes each waiter sleep in steps of 1, 2, 5, 10 ... ms. So on SQLite this work
+    runs on one thread of its own, one transaction after another; PostgreSQL locks rows, not the
+    database, and uses asyncio's default thread pool.
+    """
+
+    def __init__(self, one_thread: bool = False) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="database") if one_thread else None
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> DatabaseWork:
+        return cls(one_thread=is_sqlite(engine))
+
+    async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`work(*args, **kwargs)` on the database thread (as asyncio.to_thread: context copied)."""
+        call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
