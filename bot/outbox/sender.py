@@ -482,25 +482,34 @@ class OutboxWorker:
         return True
 
     async def _with_heartbeat(self, sender: ChannelSender, item: Outgoing) -> str | None:
-        """The channel's answer; the row's lease is renewed while the request runs."""
-        send = asyncio.ensure_future(asyncio.wait_for(sender.send(item), timeout=SEND_DEADLINE_S))
+        """The channel's answer; the row's lease is renewed while the request runs.
+
+        The renewing task starts only when a send outlasts a third of the lease: almost every send
+        answers in milliseconds, and then costs no task and no timer beyond its deadline.
+        """
+        renewing: list[asyncio.Task[None]] = []
+        heartbeat = asyncio.get_running_loop().call_later(
+            self.lease.total_seconds() / 3, lambda: renewing.append(asyncio.create_task(self._renew_lease(item)))
+        )
         try:
-            while True:
-                done, _ = await asyncio.wait({send}, timeout=self.lease.total_seconds() / 3)
-                if done:
-                    # The chat's interval counts from the answer too: the message has surely arrived.
-                    self._last_chat_send[(item.channel, item.chat_id)] = time.monotonic()
-                    return send.result()
-                try:
-                    if not await self.db.run(
-                        self._in_transaction, rows.extend_lease, item, self.clock(), self.lease
-                    ):
-                        log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
-                except Exception as exc:  # the send goes on; the lease has two more heartbeats of margin
-                    log.warning("outbox.heartbeat_failed id=%s error=%s", item.id, exc)
+            async with asyncio.timeout(SEND_DEADLINE_S):
+                provider_id = await sender.send(item)
         finally:
-            if not send.done():
-                send.cancel()
+            heartbeat.cancel()
+            for task in renewing:
+                task.cancel()
+        # The chat's interval counts from the answer too: the message has surely arrived.
+        self._last_chat_send[(item.channel, item.chat_id)] = time.monotonic()
+        return provider_id
+
+    async def _renew_lease(self, item: Outgoing) -> None:
+        while True:
+            try:
+                if not await self.db.run(self._in_transaction, rows.extend_lease, item, self.clock(), self.lease):
+                    log.warning("outbox.lease_lost id=%s channel=%s", item.id, item.channel)
+            except Exception as exc:  # the send goes on; the lease has two more heartbeats of margin
+                log.warning("outbox.heartbeat_failed id=%s error=%s", item.id, exc)
+            await asyncio.sleep(self.lease.total_seconds() / 3)
 
     async def _retry_later(self, item: Outgoing, head: Head, exc: RetryLater, *, crashed: bool = False) -> None:
         delay = exc.retry_after
