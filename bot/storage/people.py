@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import Select, Table, bindparam, insert, inspect, select
+from sqlalchemy.orm import ColumnProperty, Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.chat.inbound import Inbound
 from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message, utcnow
@@ -40,17 +42,16 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
 
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
     writer anyway): a person's messages are handled one at a time across replicas. Someone new is
-    only added: `add_message` inserts them, once what the turn learnt of them (language, place) is
-    set, so their row is written once; their conversation joins the session there too, and is
-    inserted at commit as the turn leaves it (not inserted, then updated).
+    not in the session yet: `add_message` inserts them, once what the turn learnt of them (language,
+    place) is set, so their row is written once; their conversation joins the session there too,
+    and is inserted at commit as the turn leaves it (not inserted, then updated).
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
     ).one_or_none()
     if found is None:
-        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
+        contact = _new_contact(inbound.channel, inbound.chat_id)
         conversation = _new_conversation()
-        session.add(contact)
     else:
         contact = found
         conversation = contact.conversation
@@ -74,7 +75,7 @@ def add_message(
     same person fails there. Their conversation (open_turn) joins the session after that insert.
     """
     if contact.id is None:
-        session.flush()
+        _insert_person(session, contact)
         conversation.contact_id = contact.id
         session.add(conversation)
         # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
@@ -94,6 +95,39 @@ def _person_statement() -> Select[tuple[Contact]]:
         .where(Contact.channel == bindparam("b_channel"), Contact.external_id == bindparam("b_external_id"))
         .with_for_update(of=Contact)
     )
+
+
+def _new_contact(channel: str, external_id: str) -> Contact:
+    # Every column set: _insert_person writes them all with one INSERT.
+    return Contact(
+        channel=channel, external_id=external_id, display_name=None, language=None, consent_at=None,
+        subscribed_at=None, created_at=utcnow(), last_inbound_at=None, place_country=None, place_city=None,
+        place_at=None, sub_regency=None, sub_country=None, sub_topics=[],
+    )
+
+
+def _insert_person(session: Session, contact: Contact) -> None:
+    """Insert a new person's row (one statement), then let the object join the session as if loaded.
+
+    The unit of work would do the same insert at several times the cost, and it is on every new
+    person's first message. A concurrent first message of the same person fails here, on the unique
+    channel address, and dispatch runs the turn again.
+    """
+    values = {column.key: getattr(contact, column.key) for column in _contact_columns()}
+    contact.id = session.execute(_insert_contact_statement(), values).scalar_one()
+    make_transient_to_detached(contact)
+    session.add(contact)
+
+
+@functools.cache
+def _contact_columns() -> tuple[ColumnProperty[Any], ...]:
+    return tuple(prop for prop in inspect(Contact).column_attrs if prop.key != "id")
+
+
+@functools.cache
+def _insert_contact_statement() -> ReturningInsert[tuple[int]]:
+    table = cast(Table, Contact.__table__)
+    return insert(table).returning(table.c.id)
 
 
 def _new_conversation(contact: Contact | None = None) -> Conversation:
