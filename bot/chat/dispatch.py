@@ -19,7 +19,7 @@ from bot.chat.payload import AskIntent, Command, MediaSent, Payload
 from bot.chat.router import Decision, Route, decide, decide_followed
 from bot.chat.turn import Services, Turn
 from bot.outbox import rows
-from bot.outbox.enqueue import enqueue
+from bot.outbox.enqueue import Claim, enqueue_replies
 from bot.outbox.rows import Head
 from bot.storage import people
 from bot.storage.db import DatabaseWork, transaction
@@ -168,11 +168,10 @@ class Dispatcher:
             after_commit: list[Callable[[], Any]] = []
             try:
                 with transaction(self.sessions) as session:
-                    result, queued, claimed = self._turn_in_transaction(
+                    result, queued = self._turn_in_transaction(
                         session, inbound, text, payload, understanding, after_commit, handler_failed
                     )
-                # Committed: ids assigned.
-                result.queued = [rows.head_of(item, claimed=item is claimed) for item in queued]
+                result.queued = queued  # committed: the worker may send them
                 break
             except _HandlerFailed:
                 handler_failed = True  # the handler's changes are gone; the message is stored next run
@@ -204,7 +203,7 @@ class Dispatcher:
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
-    ) -> tuple[DispatchResult, list[OutboxItem], OutboxItem | None]:
+    ) -> tuple[DispatchResult, list[Head]]:
         contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
 
         if payload is None and text:
@@ -218,7 +217,6 @@ class Dispatcher:
         people.remember_language(contact, reading.language_for(contact.language))
         if reading.here is not None:
             people.remember_place(contact, reading.here.country, reading.here.city, self.services.clock())
-        message = people.add_message(session, contact, conversation, inbound, text or None)
         settings = self.services.settings
         decision = decide(
             understanding,
@@ -234,10 +232,10 @@ class Dispatcher:
                 and self._closed_lately(session, contact)
             ),
         )
-        message.intent = decision.intent
-        message.confidence = understanding.confidence
-        message.urgent = decision.urgent
-        message.route = str(decision.route)[:96]
+        people.add_message(
+            session, contact, conversation, inbound, text or None, intent=decision.intent,
+            confidence=understanding.confidence, urgent=decision.urgent, route=str(decision.route)[:96],
+        )
         turn = Turn(
             session=session,
             services=self.services,
@@ -257,8 +255,10 @@ class Dispatcher:
             {"label": b.label, "payload": b.payload} for b in (turn.replies[-1].buttons if turn.replies else ())
         ]
         other_rows = _touches_outbox(session)
-        queued = [enqueue(session, contact, reply) for reply in turn.replies]
-        claimed = self._claim_first(session, inbound, queued, new_person) if queued and not other_rows else None
+        if other_rows:
+            session.flush()  # what the handler queued goes first, as it was said first
+        claim = self._claim(session, inbound, new_person) if turn.replies and not other_rows else None
+        queued = enqueue_replies(session, contact, turn.replies, claim=claim)
         log.info(
             "dispatch.handled channel=%s contact=%s intent=%s conf=%.2f urgent=%s route=%s nlu=%s replies=%d",
             inbound.channel, contact.id, decision.intent, understanding.confidence, decision.urgent,
@@ -267,11 +267,9 @@ class Dispatcher:
         result = DispatchResult(
             list(turn.replies), decision=decision, escalated=decision.escalates, other_rows=other_rows
         )
-        return result, queued, claimed
+        return result, queued
 
-    def _claim_first(
-        self, session: Session, inbound: Inbound, queued: list[OutboxItem], new_person: bool
-    ) -> OutboxItem | None:
+    def _claim(self, session: Session, inbound: Inbound, new_person: bool) -> Claim | None:
         """Claim the turn's first reply in its own transaction when this process can send it at once,
         so the sender needs no claim transaction of its own (the usual case: a reply to someone who
         waits). The chat must be free as `rows.claim` requires; the contact's row lock (open_turn)
@@ -288,13 +286,12 @@ class Dispatcher:
             session, inbound.channel, inbound.chat_id, None if spacing is None else now - spacing
         ):
             return None
-        rows.claim_with_turn(queued[0], now, lease)
-        return queued[0]
+        return Claim(now, lease)
 
     def _closed_lately(self, session: Session, contact: Contact) -> bool:
         assert self.closed_lately is not None
-        # Not flushed first: the message and the replies are inserted together at commit, in one
-        # flush, instead of the message alone here.
+        # Not flushed first: the person's changed row (last message time, name) is written by the
+        # turn's one flush at commit, not by an extra one here.
         with session.no_autoflush:
             return self.closed_lately(session, contact, self.services.clock())
 
@@ -305,8 +302,8 @@ class Dispatcher:
         try:
             self._handle(turn)
         except IntegrityError:
-            # The message's own insert, flushed early by a handler's query, met the unique channel
-            # message id: a repeated delivery (or a race), which _run_turn answers as such.
+            # A unique row a handler inserts met another turn's (two first messages of one person
+            # at once): _run_turn runs the turn again, or answers it as a repeated delivery.
             raise
         except Exception as exc:
             log.exception("dispatch.handler_failed route=%s contact=%s", turn.decision.route, contact_id)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.chat.inbound import Reply
-from bot.storage.models import Contact, Direction, Message, OutboxItem, utcnow
+from bot.outbox.outgoing import Outgoing
+from bot.outbox.rows import Head
+from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus, utcnow
 
 
 def enqueue(
@@ -34,16 +42,9 @@ def enqueue(
         text=reply.text,
         author=author,
         delivery_status="queued",
-        # Set, though empty: the columns of a person's message too (bot.storage.people), so on
-        # PostgreSQL the turn's message and replies are one INSERT.
-        channel_message_id=None,
-        media=[],
-        intent=None,
-        confidence=None,
-        urgent=False,
-        route=None,
-        created_at=at or utcnow(),
     )
+    if at is not None:
+        message.created_at = at
     session.add(message)
     item = OutboxItem(
         contact_id=contact.id,
@@ -75,3 +76,58 @@ def enqueue_raw(
     session.add(item)
     session.flush()
     return item
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The first reply of a turn is stored already claimed (bot.outbox.sender.OutboxWorker.sendable_now)."""
+
+    at: datetime
+    lease: timedelta
+
+
+def enqueue_replies(
+    session: Session, contact: Contact, replies: Sequence[Reply], *, claim: Claim | None = None
+) -> list[Head]:
+    """A turn's replies to the person who wrote, as `enqueue` stores them (transcript line + outbox
+    row each), but written with plain INSERTs: every message's turn does this, and the unit of work
+    costs several times as much. The first is claimed when `claim` says so. Returns them as the
+    sender takes them."""
+    heads: list[Head] = []
+    for index, reply in enumerate(replies):
+        now = utcnow()
+        message_id = session.execute(
+            _insert(Message),
+            {
+                "contact_id": contact.id, "direction": Direction.OUT, "channel": contact.channel,
+                "channel_message_id": None, "kind": "text", "text": reply.text, "media": [], "intent": None,
+                "confidence": None, "urgent": False, "route": None, "author": "bot", "delivery_status": "queued",
+                "created_at": now,
+            },
+        ).scalar_one()
+        buttons = [{"label": b.label, "payload": b.payload} for b in reply.buttons]
+        claimed = claim is not None and index == 0
+        row: dict[str, Any] = {
+            "contact_id": contact.id, "message_id": message_id, "channel": contact.channel,
+            "chat_id": contact.external_id, "text": reply.text, "buttons": buttons, "extra": {},
+            "status": OutboxStatus.PENDING, "attempts": 0, "failures": 0, "next_attempt_at": now,
+            "attempted_at": None, "created_at": now, "campaign_id": None,
+        }
+        if claimed:
+            assert claim is not None
+            # As rows.claim leaves a row: in flight, leased, its first try counted.
+            row.update(status=OutboxStatus.SENDING, attempts=1, attempted_at=claim.at, next_attempt_at=claim.at + claim.lease)
+        item_id = session.execute(_insert(OutboxItem), row).scalar_one()
+        outgoing = Outgoing(
+            id=item_id, channel=contact.channel, chat_id=contact.external_id, text=reply.text,
+            buttons=tuple((b["label"], b["payload"]) for b in buttons), extra={}, contact_id=contact.id,
+            attempts=row["attempts"], campaign_id=None,
+        )
+        heads.append(Head(outgoing, created_at=now, in_doubt=False, claimed=claimed))
+    return heads
+
+
+@functools.cache
+def _insert(model: type[Message] | type[OutboxItem]) -> ReturningInsert[tuple[int]]:
+    table = cast(Table, model.__table__)
+    return insert(table).returning(table.c.id)

@@ -42,7 +42,7 @@ class Head:
     # Found "sending" with its lease run out: the process sending it died mid-send, and the channel
     # may or may not have it. It is sent again (at least once, never lost).
     in_doubt: bool
-    # Claimed by the transaction that stored it (claim_with_turn): the sender needs no claim of its own.
+    # Claimed by the transaction that stored it (bot.outbox.enqueue.enqueue_replies): no claim of its own.
     claimed: bool = False
 
 
@@ -92,7 +92,7 @@ def head_of(row: OutboxItem, *, claimed: bool = False) -> Head:
 
 def chat_is_free(session: Session, channel: str, chat_id: str, since: datetime | None) -> bool:
     """No row of the chat waits or is in flight, and none went to the channel after `since` (None:
-    no spacing): what `claim` asks of a chat, for a reply not yet inserted (claim_with_turn)."""
+    no spacing): what `claim` asks of a chat, for a reply not yet stored (enqueue_replies)."""
     busy = OutboxItem.status.in_(WAITING)
     if since is not None:
         busy = or_(busy, OutboxItem.attempted_at > since, OutboxItem.sent_at > since)
@@ -101,15 +101,6 @@ def chat_is_free(session: Session, channel: str, chat_id: str, since: datetime |
             select(OutboxItem.id).where(OutboxItem.channel == channel, OutboxItem.chat_id == chat_id, busy).limit(1)
         )
     return found is None
-
-
-def claim_with_turn(row: OutboxItem, now: datetime, lease: timedelta = LEASE) -> None:
-    """Insert a reply already claimed, as `claim` would leave it: the turn that stores it checked that
-    its chat is free (chat_is_free, under the contact's row lock), so the sender saves a transaction."""
-    row.status = OutboxStatus.SENDING
-    row.attempts = 1
-    row.attempted_at = now
-    row.next_attempt_at = now + lease
 
 
 def claim(session: Session, item: Outgoing, now: datetime, spacing: timedelta, lease: timedelta = LEASE) -> bool:

@@ -153,7 +153,7 @@ class OutboxWorker:
     def sendable_now(self, channel: str, chat_id: str) -> tuple[datetime, timedelta | None, timedelta] | None:
         """Whether a reply to this chat, stored now, can be sent at once by this process: then
         (the claim time, the chat's spacing or None, the lease) for the turn to claim it with
-        (rows.claim_with_turn); None when it must wait for a pass. Called from the dispatch thread:
+        (bot.outbox.enqueue.Claim); None when it must wait for a pass. Called from the dispatch thread:
         it only reads, and `_launch` sends a claimed row whatever changed since."""
         sender = self.senders.get(channel)
         if sender is None or not self._running or self._stopping or len(self._inflight) >= MAX_IN_FLIGHT:

@@ -66,10 +66,19 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
 
 
 def add_message(
-    session: Session, contact: Contact, conversation: Conversation, inbound: Inbound, text: str | None
-) -> Message:
-    """The turn's message, added but not flushed: it is inserted together with the replies at
-    commit, where a repeated delivery fails on the unique channel message id.
+    session: Session,
+    contact: Contact,
+    conversation: Conversation,
+    inbound: Inbound,
+    text: str | None,
+    *,
+    intent: str | None,
+    confidence: float | None,
+    urgent: bool,
+    route: str | None,
+) -> int:
+    """Store the turn's message (one INSERT) before its handler runs: a repeated delivery stops here,
+    on the unique channel message id, and a handler that erases the person's data finds it too.
 
     A new person is inserted first (the message needs their id); a concurrent first message of the
     same person fails there. Their conversation (open_turn) joins the session after that insert.
@@ -80,9 +89,17 @@ def add_message(
         session.add(conversation)
         # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
         set_committed_value(contact, "conversation", conversation)
-    message = _inbound_message(contact, inbound, text)
-    session.add(message)
-    return message
+    values = {
+        "contact_id": contact.id, "direction": Direction.IN, "channel": inbound.channel,
+        "channel_message_id": inbound.message_id, "kind": inbound.kind, "text": text,
+        "media": [
+            {"kind": m.kind, "url": m.url, "file_id": m.file_id, "content_type": m.content_type}
+            for m in inbound.media
+        ],
+        "intent": intent, "confidence": confidence, "urgent": urgent, "route": route,
+        "author": None, "delivery_status": None, "created_at": inbound.received_at,
+    }
+    return int(session.execute(_insert_statement(Message), values).scalar_one())
 
 
 @functools.cache
@@ -114,7 +131,7 @@ def _insert_person(session: Session, contact: Contact) -> None:
     channel address, and dispatch runs the turn again.
     """
     values = {column.key: getattr(contact, column.key) for column in _contact_columns()}
-    contact.id = session.execute(_insert_contact_statement(), values).scalar_one()
+    contact.id = session.execute(_insert_statement(Contact), values).scalar_one()
     make_transient_to_detached(contact)
     session.add(contact)
 
@@ -125,8 +142,8 @@ def _contact_columns() -> tuple[ColumnProperty[Any], ...]:
 
 
 @functools.cache
-def _insert_contact_statement() -> ReturningInsert[tuple[int]]:
-    table = cast(Table, Contact.__table__)
+def _insert_statement(model: type[Contact] | type[Message]) -> ReturningInsert[tuple[int]]:
+    table = cast(Table, model.__table__)
     return insert(table).returning(table.c.id)
 
 
@@ -142,17 +159,6 @@ def _new_conversation(contact: Contact | None = None) -> Conversation:
     return conversation
 
 
-def get_or_create_contact(session: Session, inbound: Inbound) -> Contact:
-    contact = find_contact(session, inbound.channel, inbound.chat_id)
-    if contact is None:
-        contact = Contact(channel=inbound.channel, external_id=inbound.chat_id)
-        session.add(contact)
-        session.flush()
-    if inbound.display_name:
-        contact.display_name = inbound.display_name[:128]
-    return contact
-
-
 def is_duplicate(session: Session, inbound: Inbound) -> bool:
     """A channel delivered this message before (webhook retries, Twilio/Telegram redelivery)."""
     return (
@@ -162,34 +168,6 @@ def is_duplicate(session: Session, inbound: Inbound) -> bool:
             )
         )
         is not None
-    )
-
-
-def record_inbound(session: Session, contact: Contact, inbound: Inbound, text: str | None) -> Message:
-    message = _inbound_message(contact, inbound, text)
-    session.add(message)
-    contact.last_inbound_at = inbound.received_at
-    session.flush()
-    return message
-
-
-def _inbound_message(contact: Contact, inbound: Inbound, text: str | None) -> Message:
-    return Message(
-        contact_id=contact.id,
-        direction=Direction.IN,
-        channel=inbound.channel,
-        channel_message_id=inbound.message_id,
-        kind=inbound.kind,
-        text=text,
-        media=[
-            {"kind": m.kind, "url": m.url, "file_id": m.file_id, "content_type": m.content_type}
-            for m in inbound.media
-        ],
-        created_at=inbound.received_at,
-        # Set, though empty: a message and its replies name the same columns, so on PostgreSQL one
-        # INSERT stores them all (rows naming different columns take one statement each).
-        author=None,
-        delivery_status=None,
     )
 
 
