@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Threads for PostgreSQL's database work (DatabaseWork); the engine's pool holds more connections.
+POSTGRES_THREADS = 4
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -82,32 +84,36 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 class DatabaseWork:
-    """Where the event loop runs blocking database work (a message's transaction, the outbox's).
+    """Where the event loop runs blocking database work (a message's transaction, the outbox's):
+    on a few threads of its own, handed over with a plain queue (run_in_executor's two chained
+    futures cost more CPU than a short transaction).
 
     SQLite takes one writer at a time: threads writing together only queue on its lock, and its
-    busy handler makes each waiter sleep in steps of 1, 2, 5, 10 ... ms. So on SQLite this work
-    runs on one thread of its own, one transaction after another, handed over with a plain queue
-    (run_in_executor's two chained futures cost more CPU than a short SQLite transaction);
-    PostgreSQL locks rows, not the database, and uses asyncio's default thread pool.
+    busy handler makes each waiter sleep in steps of 1, 2, 5, 10 ... ms. So on SQLite it is one
+    thread, one transaction after another. PostgreSQL locks rows, not the database: a few threads,
+    so one turn waiting on a row lock or a round trip does not hold up the others.
     """
 
-    def __init__(self, one_thread: bool = False) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] | None = queue.SimpleQueue() if one_thread else None
-        self._thread: threading.Thread | None = None
+    def __init__(self, threads: int = 1) -> None:
+        self._size = threads
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     @classmethod
     def for_engine(cls, engine: Engine) -> DatabaseWork:
-        return cls(one_thread=is_sqlite(engine))
+        return cls(threads=1 if is_sqlite(engine) else POSTGRES_THREADS)
 
     async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`work(*args, **kwargs)` on the database thread (as asyncio.to_thread: context copied)."""
+        """`work(*args, **kwargs)` on a database thread (as asyncio.to_thread: context copied)."""
         call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
         loop = asyncio.get_running_loop()
-        if self._jobs is None:
-            return await loop.run_in_executor(None, call)
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, args=(self._jobs,), name="database", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._work, args=(self._jobs,), name=f"database-{n}", daemon=True)
+                for n in range(self._size)
+            ]
+            for thread in self._threads:
+                thread.start()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put((loop, future, call))
         return await future
@@ -128,11 +134,12 @@ class DatabaseWork:
                 pass
 
     def close(self) -> None:
-        """Let the thread finish the work it was given (a transaction is never cut off), then stop."""
-        if self._jobs is not None and self._thread is not None:
+        """Let the threads finish the work they were given (a transaction is never cut off), then stop."""
+        for _ in self._threads:
             self._jobs.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads = []
 
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
