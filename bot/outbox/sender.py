@@ -121,6 +121,9 @@ class OutboxWorker:
         # chat it skips (a pass woken by a finished send notes only rows other than the one in flight).
         self._enqueued = False
         self._noting_all = True
+        # "Sent" outcomes waiting for the transaction that writes them (_record_sent), and its task.
+        self._sent: list[tuple[Outgoing, str | None, asyncio.Future[None]]] = []
+        self._sent_writer: asyncio.Task[None] | None = None
 
     def add_sender(self, sender: ChannelSender) -> None:
         """A channel connected after the app was built (Telegram, WhatsApp)."""
@@ -576,6 +579,9 @@ class OutboxWorker:
         provider_id: str | None,
         progress: Mapping[str, Any] | None = None,
     ) -> None:
+        if status is OutboxStatus.SENT and error is None and not progress:
+            await self._record_sent(item, provider_id)
+            return
         # Giving up on writing "sent" would send the reply again after the lease: try harder.
         for attempt in range(1, FINISH_TRIES + 1):
             try:
@@ -586,6 +592,49 @@ class OutboxWorker:
                     raise
                 log.warning("outbox.finish_retry id=%s attempt=%d error=%s", item.id, attempt, exc)
                 await asyncio.sleep(0.2 * 2**attempt)
+
+    async def _record_sent(self, item: Outgoing, provider_id: str | None) -> None:
+        """"Sent" is written in batches: while one transaction writes some, the sends that finish
+        meanwhile wait and go together in the next (one transaction and one hand-over to a database
+        thread for several sends). A send alone is written at once."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((item, provider_id, done))
+        if self._sent_writer is None:
+            self._sent_writer = asyncio.create_task(self._write_sent(), name="outbox-sent")
+        await done
+
+    async def _write_sent(self) -> None:
+        try:
+            while self._sent:
+                batch, self._sent = self._sent, []
+                error: Exception | None = None
+                # Giving up on writing "sent" would send the reply again after the lease: try harder.
+                for attempt in range(1, FINISH_TRIES + 1):
+                    try:
+                        await self.db.run(self._finish_sent, [(item, provider) for item, provider, _ in batch])
+                        error = None
+                        break
+                    except Exception as exc:
+                        error = exc
+                        if attempt < FINISH_TRIES:
+                            ids = [item.id for item, _, _ in batch]
+                            log.warning("outbox.finish_retry ids=%s attempt=%d error=%s", ids, attempt, exc)
+                            await asyncio.sleep(0.2 * 2**attempt)
+                for _, _, done in batch:
+                    if done.done():
+                        continue
+                    if error is not None:
+                        done.set_exception(error)
+                    else:
+                        done.set_result(None)
+        finally:
+            self._sent_writer = None
+
+    def _finish_sent(self, sent: list[tuple[Outgoing, str | None]]) -> None:
+        with transaction(self.sessions) as session:
+            now = self.clock()
+            for item, provider_id in sent:
+                rows.finish(session, item, OutboxStatus.SENT, now, provider_id=provider_id)
 
     def _finish(
         self,
