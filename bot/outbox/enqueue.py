@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.chat.inbound import Reply
 from bot.outbox.outgoing import Outgoing
 from bot.outbox.rows import Head
-from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxStatus, utcnow
+from bot.storage.models import (
+    Contact,
+    Direction,
+    Message,
+    OutboxItem,
+    OutboxStatus,
+    insert_returning_id,
+    utcnow,
+)
 
 
 def enqueue(
@@ -97,7 +102,7 @@ def enqueue_replies(
     for index, reply in enumerate(replies):
         now = utcnow()
         message_id = session.execute(
-            _insert(Message),
+            insert_returning_id(Message),
             {
                 "contact_id": contact.id, "direction": Direction.OUT, "channel": contact.channel,
                 "channel_message_id": None, "kind": "text", "text": reply.text, "media": [], "intent": None,
@@ -117,7 +122,7 @@ def enqueue_replies(
             assert claim is not None
             # As rows.claim leaves a row: in flight, leased, its first try counted.
             row.update(status=OutboxStatus.SENDING, attempts=1, attempted_at=claim.at, next_attempt_at=claim.at + claim.lease)
-        item_id = session.execute(_insert(OutboxItem), row).scalar_one()
+        item_id = session.execute(insert_returning_id(OutboxItem), row).scalar_one()
         outgoing = Outgoing(
             id=item_id, channel=contact.channel, chat_id=contact.external_id, text=reply.text,
             buttons=tuple((b["label"], b["payload"]) for b in buttons), extra={}, contact_id=contact.id,
@@ -125,9 +130,3 @@ def enqueue_replies(
         )
         heads.append(Head(outgoing, created_at=now, in_doubt=False, claimed=claimed))
     return heads
-
-
-@functools.cache
-def _insert(model: type[Message] | type[OutboxItem]) -> ReturningInsert[tuple[int]]:
-    table = cast(Table, model.__table__)
-    return insert(table).returning(table.c.id)

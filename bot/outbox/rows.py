@@ -70,7 +70,7 @@ def due_heads(
     return [head_of(row) for row in rows], next_due
 
 
-def head_of(row: OutboxItem, *, claimed: bool = False) -> Head:
+def head_of(row: OutboxItem) -> Head:
     """A row as the sender works with it (read now: it is handed on outside the session)."""
     return Head(
         Outgoing(
@@ -85,8 +85,7 @@ def head_of(row: OutboxItem, *, claimed: bool = False) -> Head:
             campaign_id=row.campaign_id,
         ),
         created_at=row.created_at,
-        in_doubt=row.status is OutboxStatus.SENDING and not claimed,
-        claimed=claimed,
+        in_doubt=row.status is OutboxStatus.SENDING,
     )
 
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, inspect, select
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import ColumnProperty, Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.chat.inbound import Inbound
-from bot.storage.models import Contact, Conversation, ConversationState, Direction, Message, utcnow
+from bot.storage.models import (
+    Contact,
+    Conversation,
+    ConversationState,
+    Direction,
+    Message,
+    insert_returning_id,
+    utcnow,
+)
 
 # A place the person named longer ago than this no longer says where they are (people move, go home).
 PLACE_VALID = timedelta(days=90)
@@ -99,7 +106,7 @@ def add_message(
         "intent": intent, "confidence": confidence, "urgent": urgent, "route": route,
         "author": None, "delivery_status": None, "created_at": inbound.received_at,
     }
-    return int(session.execute(_insert_statement(Message), values).scalar_one())
+    return int(session.execute(insert_returning_id(Message), values).scalar_one())
 
 
 @functools.cache
@@ -131,7 +138,7 @@ def _insert_person(session: Session, contact: Contact) -> None:
     channel address, and dispatch runs the turn again.
     """
     values = {column.key: getattr(contact, column.key) for column in _contact_columns()}
-    contact.id = session.execute(_insert_statement(Contact), values).scalar_one()
+    contact.id = session.execute(insert_returning_id(Contact), values).scalar_one()
     make_transient_to_detached(contact)
     session.add(contact)
 
@@ -139,12 +146,6 @@ def _insert_person(session: Session, contact: Contact) -> None:
 @functools.cache
 def _contact_columns() -> tuple[ColumnProperty[Any], ...]:
     return tuple(prop for prop in inspect(Contact).column_attrs if prop.key != "id")
-
-
-@functools.cache
-def _insert_statement(model: type[Contact] | type[Message]) -> ReturningInsert[tuple[int]]:
-    table = cast(Table, model.__table__)
-    return insert(table).returning(table.c.id)
 
 
 def _new_conversation(contact: Contact | None = None) -> Conversation:
