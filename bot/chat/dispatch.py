@@ -258,7 +258,7 @@ class Dispatcher:
         if other_rows:
             session.flush()  # what the handler queued goes first, as it was said first
         claim = self._claim(session, inbound, new_person) if turn.replies and not other_rows else None
-        queued = enqueue_replies(session, contact, turn.replies, claim=claim)
+        queued = enqueue_replies(session, contact, conversation, turn.replies, claim=claim)
         log.info(
             "dispatch.handled channel=%s contact=%s intent=%s conf=%.2f urgent=%s route=%s nlu=%s replies=%d",
             inbound.channel, contact.id, decision.intent, understanding.confidence, decision.urgent,

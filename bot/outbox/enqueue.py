@@ -12,15 +12,21 @@ from sqlalchemy.orm import Session
 from bot.chat.inbound import Reply
 from bot.outbox.outgoing import Outgoing
 from bot.outbox.rows import Head
+from bot.storage import people
+from bot.storage.chained import Link, insert_chain
 from bot.storage.models import (
     Contact,
+    Conversation,
     Direction,
     Message,
     OutboxItem,
     OutboxStatus,
-    insert_returning_id,
     utcnow,
 )
+
+# A reply's transcript line and its outbox row (enqueue_replies): one statement on PostgreSQL.
+_LINE_AND_ROW = (Link("line", Message), Link("row", OutboxItem, refs=(("message_id", "line"),)))
+_LINE_ROW_AND_CONVERSATION = (*_LINE_AND_ROW, Link("conversation", Conversation))
 
 
 def enqueue(
@@ -92,28 +98,33 @@ class Claim:
 
 
 def enqueue_replies(
-    session: Session, contact: Contact, replies: Sequence[Reply], *, claim: Claim | None = None
+    session: Session,
+    contact: Contact,
+    conversation: Conversation,
+    replies: Sequence[Reply],
+    *,
+    claim: Claim | None = None,
 ) -> list[Head]:
     """A turn's replies to the person who wrote, as `enqueue` stores them (transcript line + outbox
     row each), but written with plain INSERTs: every message's turn does this, and the unit of work
-    costs several times as much. The first is claimed when `claim` says so. Returns them as the
-    sender takes them."""
+    costs several times as much. Each reply is one statement on PostgreSQL (bot.storage.chained),
+    and a new person's conversation, still unwritten, goes with the first. The first reply is
+    claimed when `claim` says so. Returns them as the sender takes them."""
     heads: list[Head] = []
+    if not replies:
+        people.save_conversation(session, conversation)
     for index, reply in enumerate(replies):
         now = utcnow()
-        message_id = session.execute(
-            insert_returning_id(Message),
-            {
-                "contact_id": contact.id, "direction": Direction.OUT, "channel": contact.channel,
-                "channel_message_id": None, "kind": "text", "text": reply.text, "media": [], "intent": None,
-                "confidence": None, "urgent": False, "route": None, "author": "bot", "delivery_status": "queued",
-                "created_at": now,
-            },
-        ).scalar_one()
+        line = {
+            "contact_id": contact.id, "direction": Direction.OUT, "channel": contact.channel,
+            "channel_message_id": None, "kind": "text", "text": reply.text, "media": [], "intent": None,
+            "confidence": None, "urgent": False, "route": None, "author": "bot", "delivery_status": "queued",
+            "created_at": now,
+        }
         buttons = [{"label": b.label, "payload": b.payload} for b in reply.buttons]
         claimed = claim is not None and index == 0
         row: dict[str, Any] = {
-            "contact_id": contact.id, "message_id": message_id, "channel": contact.channel,
+            "contact_id": contact.id, "channel": contact.channel,
             "chat_id": contact.external_id, "text": reply.text, "buttons": buttons, "extra": {},
             "status": OutboxStatus.PENDING, "attempts": 0, "failures": 0, "next_attempt_at": now,
             "attempted_at": None, "created_at": now, "campaign_id": None,
@@ -122,7 +133,14 @@ def enqueue_replies(
             assert claim is not None
             # As rows.claim leaves a row: in flight, leased, its first try counted.
             row.update(status=OutboxStatus.SENDING, attempts=1, attempted_at=claim.at, next_attempt_at=claim.at + claim.lease)
-        item_id = session.execute(insert_returning_id(OutboxItem), row).scalar_one()
+        unsaved = people.unsaved_conversation(conversation) if index == 0 else None
+        if unsaved is None:
+            _, item_id = insert_chain(session, _LINE_AND_ROW, {"line": line, "row": row})
+        else:
+            _, item_id, conversation_id = insert_chain(
+                session, _LINE_ROW_AND_CONVERSATION, {"line": line, "row": row, "conversation": unsaved}
+            )
+            people.conversation_saved(session, conversation, conversation_id)
         outgoing = Outgoing(
             id=item_id, channel=contact.channel, chat_id=contact.external_id, text=reply.text,
             buttons=tuple((b["label"], b["payload"]) for b in buttons), extra={}, contact_id=contact.id,

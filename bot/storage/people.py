@@ -11,6 +11,7 @@ from sqlalchemy.orm import ColumnProperty, Session, contains_eager, make_transie
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.inbound import Inbound
+from bot.storage.chained import Link, insert_chain
 from bot.storage.models import (
     Contact,
     Conversation,
@@ -50,8 +51,8 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
     Someone known costs one query, which also locks their contact row (PostgreSQL; SQLite has one
     writer anyway): a person's messages are handled one at a time across replicas. Someone new is
     not in the session yet: `add_message` inserts them, once what the turn learnt of them (language,
-    place) is set, so their row is written once; their conversation joins the session there too,
-    and is inserted at commit as the turn leaves it (not inserted, then updated).
+    place) is set, so their row is written once; their conversation is inserted at the end of the
+    turn as the turn leaves it (not inserted, then updated), with the first reply.
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
@@ -84,20 +85,15 @@ def add_message(
     urgent: bool,
     route: str | None,
 ) -> int:
-    """Store the turn's message (one INSERT) before its handler runs: a repeated delivery stops here,
-    on the unique channel message id, and a handler that erases the person's data finds it too.
+    """Store the turn's message before its handler runs: a repeated delivery stops here, on the
+    unique channel message id, and a handler that erases the person's data finds it too.
 
-    A new person is inserted first (the message needs their id); a concurrent first message of the
-    same person fails there. Their conversation (open_turn) joins the session after that insert.
+    A new person is inserted with it (one statement on PostgreSQL, bot.storage.chained); a
+    concurrent first message of the same person fails there, on the unique channel address, and
+    dispatch runs the turn again. Their conversation (open_turn) joins the session then.
     """
-    if contact.id is None:
-        _insert_person(session, contact)
-        conversation.contact_id = contact.id
-        session.add(conversation)
-        # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
-        set_committed_value(contact, "conversation", conversation)
-    values = {
-        "contact_id": contact.id, "direction": Direction.IN, "channel": inbound.channel,
+    message = {
+        "direction": Direction.IN, "channel": inbound.channel,
         "channel_message_id": inbound.message_id, "kind": inbound.kind, "text": text,
         "media": [
             {"kind": m.kind, "url": m.url, "file_id": m.file_id, "content_type": m.content_type}
@@ -106,7 +102,45 @@ def add_message(
         "intent": intent, "confidence": confidence, "urgent": urgent, "route": route,
         "author": None, "delivery_status": None, "created_at": inbound.received_at,
     }
-    return int(session.execute(insert_returning_id(Message), values).scalar_one())
+    if contact.id is not None:
+        return int(session.execute(insert_returning_id(Message), {"contact_id": contact.id, **message}).scalar_one())
+    person = {column.key: getattr(contact, column.key) for column in _contact_columns()}
+    contact.id, message_id = insert_chain(session, _PERSON_AND_MESSAGE, {"contact": person, "message": message})
+    # The unit of work would insert the person at several times the cost, and it is on every new
+    # person's first message: the object joins the session as if loaded.
+    make_transient_to_detached(contact)
+    session.add(contact)
+    # Their conversation stays out of the session: it is written at the end of the turn, as the turn
+    # leaves it, with the first reply (unsaved_conversation); no insert now and update later.
+    conversation.contact_id = contact.id
+    # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
+    set_committed_value(contact, "conversation", conversation)
+    return message_id
+
+
+def unsaved_conversation(conversation: Conversation) -> dict[str, Any] | None:
+    """A new person's conversation not written yet (add_message): its row, for the statement that
+    writes the turn's first reply; None once it is in the session (pending or stored)."""
+    if not inspect(conversation).transient:
+        return None
+    return {column.key: getattr(conversation, column.key) for column in _conversation_columns()}
+
+
+def conversation_saved(session: Session, conversation: Conversation, conversation_id: int) -> None:
+    """The conversation's row was inserted with `conversation_id`: it joins the session as if loaded."""
+    conversation.id = conversation_id
+    make_transient_to_detached(conversation)
+    session.add(conversation)
+
+
+def save_conversation(session: Session, conversation: Conversation) -> None:
+    """A turn without replies still leaves a new person's conversation: inserted at commit."""
+    if inspect(conversation).transient:
+        session.add(conversation)
+
+
+# A new person and their first message (add_message).
+_PERSON_AND_MESSAGE = (Link("contact", Contact), Link("message", Message, refs=(("contact_id", "contact"),)))
 
 
 @functools.cache
@@ -122,7 +156,7 @@ def _person_statement() -> Select[tuple[Contact]]:
 
 
 def _new_contact(channel: str, external_id: str) -> Contact:
-    # Every column set: _insert_person writes them all with one INSERT.
+    # Every column set: add_message writes them all with one INSERT.
     return Contact(
         channel=channel, external_id=external_id, display_name=None, language=None, consent_at=None,
         subscribed_at=None, created_at=utcnow(), last_inbound_at=None, place_country=None, place_city=None,
@@ -130,22 +164,14 @@ def _new_contact(channel: str, external_id: str) -> Contact:
     )
 
 
-def _insert_person(session: Session, contact: Contact) -> None:
-    """Insert a new person's row (one statement), then let the object join the session as if loaded.
-
-    The unit of work would do the same insert at several times the cost, and it is on every new
-    person's first message. A concurrent first message of the same person fails here, on the unique
-    channel address, and dispatch runs the turn again.
-    """
-    values = {column.key: getattr(contact, column.key) for column in _contact_columns()}
-    contact.id = session.execute(insert_returning_id(Contact), values).scalar_one()
-    make_transient_to_detached(contact)
-    session.add(contact)
-
-
 @functools.cache
 def _contact_columns() -> tuple[ColumnProperty[Any], ...]:
     return tuple(prop for prop in inspect(Contact).column_attrs if prop.key != "id")
+
+
+@functools.cache
+def _conversation_columns() -> tuple[ColumnProperty[Any], ...]:
+    return tuple(prop for prop in inspect(Conversation).column_attrs if prop.key != "id")
 
 
 def _new_conversation(contact: Contact | None = None) -> Conversation:
