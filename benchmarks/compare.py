@@ -106,6 +106,7 @@ class Figures:
     p95_ms: float
     per_second: float
     cpu_ms: float | None = None  # CPU time of the measured process per message, in the concurrent phase
+    harness_ms: float | None = None  # CPU time of this process (load, fake Bot API) per message, same phase
 
 
 def p95(values: list[float]) -> float:
@@ -126,12 +127,14 @@ async def measure(one: Callable[[int], Awaitable[float]], cpu: Callable[[], floa
             next(done)
 
     cpu_before = cpu() if cpu else 0.0
+    own_before = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(CONCURRENT)))
     elapsed = time.perf_counter() - started
     total = CONCURRENT * PER_WORKER
     cpu_ms = (cpu() - cpu_before) * 1000 / total if cpu else None
-    return Figures(statistics.median(latencies) * 1000, p95(latencies) * 1000, total / elapsed, cpu_ms)
+    harness_ms = (time.process_time() - own_before) * 1000 / total
+    return Figures(statistics.median(latencies) * 1000, p95(latencies) * 1000, total / elapsed, cpu_ms, harness_ms)
 
 
 async def rasa_alone(rasa: RasaServer) -> Figures:
@@ -245,6 +248,7 @@ def report(results: list[dict[str, Any]]) -> list[str]:
             print(f"{'1 at a time, p95 (' + tag + ')':34}{nlu.p95_ms:>17.1f} ms{bot.p95_ms:>17.1f} ms{lat_ratios[-1]:>8.2f}x")
             print(f"{f'{CONCURRENT} at a time (' + tag + ')':34}{nlu.per_second:>15.1f} /s{bot.per_second:>17.1f} /s{thr_ratios[-1]:>8.2f}x")
             print(f"{'bot CPU per message (' + tag + ')':34}{'':20}{bot.cpu_ms:>14.1f} ms")
+            print(f"{'bench CPU per message (' + tag + ')':34}{nlu.harness_ms:>14.1f} ms{bot.harness_ms:>17.1f} ms")
         lat_ratio, thr_ratio = statistics.median(lat_ratios), statistics.median(thr_ratios)
         print(f"{'p95 latency, median ratio (' + kind + ')':54}{lat_ratio:>14.2f}x  <= {MAX_P95_RATIO}x")
         print(f"{'throughput, median ratio (' + kind + ')':54}{thr_ratio:>14.2f}x  >= {MIN_THROUGHPUT_RATIO}x")
