@@ -325,7 +325,8 @@ async def test_a_reply_to_someone_waiting_is_claimed_with_its_turn(bot: ServedBo
     outbox_updates: list[str] = []
 
     def note(conn: object, cursor: object, sql: str, *rest: object) -> None:
-        if sql.lstrip().upper().startswith("UPDATE OUTBOX"):
+        # A statement that updates outbox rows (on PostgreSQL the outcome is `WITH outbox_row AS (UPDATE outbox ...`).
+        if "UPDATE OUTBOX " in " ".join(sql.upper().split()):
             outbox_updates.append(sql)
 
     event.listen(bot.app.engine, "before_cursor_execute", note)

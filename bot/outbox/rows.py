@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import Select, Table, Update, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.outgoing import Outgoing
@@ -230,18 +230,22 @@ def finish(
         params["b_error"] = error[:2000]
     if progress:
         params["b_extra"] = {**item.extra, **progress}
-    row, transcript = _finish_statements(sent, failed, bool(error), bool(progress), bool(provider_id))
+    shape = (sent, failed, bool(error), bool(progress), bool(provider_id))
+    params["b_delivery"] = status.value
+    if session.get_bind().dialect.name == "postgresql":
+        # Both UPDATEs in one statement (one round trip on every send): see _finish_together.
+        return bool(session.execute(_finish_together(*shape), params).scalar_one())
+    row, transcript = _finish_statements(*shape)
     if session.execute(row, params).rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.execute(transcript, {"b_id": item.id, "b_delivery": status.value, "b_provider": provider_id})
+    session.execute(transcript, params)
     return True
 
 
-@functools.cache
-def _finish_statements(
+def _finish_parts(
     sent: bool, failed: bool, error: bool, progress: bool, provider: bool
-) -> tuple[Update, Update]:
-    """finish's two UPDATEs for one shape of outcome, built once (like the claim's)."""
+) -> tuple[Update, dict[str, Any]]:
+    """finish's UPDATE of the outbox row, and the values it sets on the transcript line."""
     row = _outbox()
     values: dict[str, Any] = {"status": bindparam("b_status"), "provider_message_id": bindparam("b_provider")}
     if failed:
@@ -256,7 +260,6 @@ def _finish_statements(
     if progress:
         values["extra"] = bindparam("b_extra")
     messages = cast(Table, Message.__table__)
-    message_id = select(row.c.message_id).where(row.c.id == bindparam("b_id")).scalar_subquery()
     transcript: dict[str, Any] = {}
     if sent:
         # A delivery receipt (WhatsApp "delivered"/"read") may already have arrived: keep it.
@@ -267,10 +270,42 @@ def _finish_statements(
         transcript["delivery_status"] = bindparam("b_delivery")
     if provider:
         transcript["channel_message_id"] = bindparam("b_provider")
-    return (
-        update(row).where(*where).values(**values),
-        update(messages).where(messages.c.id == message_id).values(**transcript),
+    return update(row).where(*where).values(**values), transcript
+
+
+@functools.cache
+def _finish_statements(
+    sent: bool, failed: bool, error: bool, progress: bool, provider: bool
+) -> tuple[Update, Update]:
+    """finish's two UPDATEs for one shape of outcome, built once (like the claim's)."""
+    row_update, transcript = _finish_parts(sent, failed, error, progress, provider)
+    row = _outbox()
+    messages = cast(Table, Message.__table__)
+    message_id = select(row.c.message_id).where(row.c.id == bindparam("b_id")).scalar_subquery()
+    return row_update, update(messages).where(messages.c.id == message_id).values(**transcript)
+
+
+@functools.cache
+def _finish_together(
+    sent: bool, failed: bool, error: bool, progress: bool, provider: bool
+) -> Select[tuple[int]]:
+    """finish's two UPDATEs as one PostgreSQL statement, answering how many outbox rows it found:
+
+        WITH outbox_row AS (UPDATE outbox ... RETURNING message_id),
+             transcript_line AS (UPDATE messages ... WHERE id IN (SELECT message_id FROM outbox_row))
+        SELECT count(*) FROM outbox_row
+    """
+    row_update, transcript = _finish_parts(sent, failed, error, progress, provider)
+    row = row_update.returning(_outbox().c.message_id).cte("outbox_row")
+    messages = cast(Table, Message.__table__)
+    line = (
+        update(messages)
+        .where(messages.c.id.in_(select(row.c.message_id)))
+        .values(**transcript)
+        .returning(messages.c.id)
+        .cte("transcript_line")
     )
+    return select(func.count()).select_from(row).add_cte(line)
 
 
 def retry_channel_now(session: Session, channel: str, now: datetime) -> int:
