@@ -19,7 +19,7 @@ from bot.storage.models import Contact, Direction, Message, OutboxItem, OutboxSt
 from tests.conftest import make_settings
 from tests.fakes import shapes
 from tests.fakes.bot import PUBLIC_URL, WEBHOOK_SECRET, ServedBot, channel_env, closed_nlu, serve_bot, tuned
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import BOT_MESSAGE_IDS_FROM, FakeTelegram
 from tests.support import outbox_drained, until
 
 PERSON_ID = shapes.PERSON["id"]
@@ -120,6 +120,30 @@ async def test_message_ids_are_per_chat_so_two_people_with_the_same_id_both_get_
     await bot.post_update(shapes.message("/start", message_id=77, user=other))
     await fake_telegram.wait_for("sendMessage", 2)
     assert {c.params["chat_id"] for c in fake_telegram.sent()} == {str(PERSON_ID), "5550002"}
+
+
+async def test_a_reply_given_the_id_of_a_message_already_stored_is_still_recorded_sent_once(
+    bot: ServedBot, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram never gives a reply the id of the person's message, but if a provider did, the
+    outcome must still be written: left "sending", the reply would go out again after every lease."""
+    colliding = BOT_MESSAGE_IDS_FROM + 1  # the id the fake gives this chat's first reply
+    await bot.post_update(shapes.message("/start", message_id=colliding))
+    await fake_telegram.wait_for("sendMessage", 1)
+    await until(lambda: all(row.status is OutboxStatus.SENT for row in bot.rows(OutboxItem)))
+    [row] = bot.rows(OutboxItem)
+    assert row.provider_message_id == f"{PERSON_ID}:{colliding}"
+    [inbound] = bot.rows(Message, Message.direction == Direction.IN)
+    [line] = bot.rows(Message, Message.direction == Direction.OUT)
+    assert inbound.channel_message_id == f"{PERSON_ID}:{colliding}"
+    assert (line.delivery_status, line.channel_message_id) == ("sent", None)  # the id stays with the first
+    # A second reply, with an id of its own, keeps it on its transcript line.
+    await bot.post_update(shapes.message("/menu"))
+    await fake_telegram.wait_for("sendMessage", 2)
+    await until(lambda: all(row.status is OutboxStatus.SENT for row in bot.rows(OutboxItem)))
+    lines = bot.rows(Message, Message.direction == Direction.OUT)
+    assert lines[-1].channel_message_id == f"{PERSON_ID}:{colliding + 1}"
+    assert len(fake_telegram.sent()) == 2
 
 
 async def test_an_edited_message_is_read_again_under_its_own_id(

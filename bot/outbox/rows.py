@@ -269,7 +269,16 @@ def _finish_parts(
     else:
         transcript["delivery_status"] = bindparam("b_delivery")
     if provider:
-        transcript["channel_message_id"] = bindparam("b_provider")
+        # The provider's id, unless another message of the channel already has it (the column is
+        # unique for de-duplicating what people send). Telegram and Twilio never reuse an id, but if
+        # one did, failing here would leave the row "sending" and send it again after every lease.
+        other = messages.alias("other")
+        taken = exists().where(
+            other.c.channel == messages.c.channel,
+            other.c.channel_message_id == bindparam("b_provider"),
+            other.c.id != messages.c.id,
+        )
+        transcript["channel_message_id"] = case((taken, messages.c.channel_message_id), else_=bindparam("b_provider"))
     return update(row).where(*where).values(**values), transcript
 
 

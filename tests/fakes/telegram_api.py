@@ -17,6 +17,7 @@ from tests.fakes.server import Call, FakeServer
 
 TOKEN = "123456:TEST-TOKEN"  # obviously fake; the real ones look different
 BOT_ID = 123456
+BOT_MESSAGE_IDS_FROM = 5_000_000
 JSON_FIELDS = ("reply_markup", "allowed_updates", "reply_parameters", "entities")
 
 
@@ -135,7 +136,10 @@ class FakeTelegram(FakeServer):
             }
         if method == "sendMessage":
             chat_id = str(params["chat_id"])
-            self._message_ids[chat_id] = self._message_ids.get(chat_id, 1000) + 1
+            # Telegram numbers a chat's messages in one sequence, the person's and the bot's alike, so a
+            # reply never has the id of a message the person sent. The fake cannot see what was posted to
+            # the bot; its replies count from far above any id the update factory (shapes) hands out.
+            self._message_ids[chat_id] = self._message_ids.get(chat_id, BOT_MESSAGE_IDS_FROM) + 1
             chat_type = "private" if not chat_id.startswith("-") else "supergroup"
             message: dict[str, Any] = {
                 "message_id": self._message_ids[chat_id],
