@@ -90,7 +90,8 @@ def add_message(
 
     A new person is inserted with it (one statement on PostgreSQL, bot.storage.chained); a
     concurrent first message of the same person fails there, on the unique channel address, and
-    dispatch runs the turn again. Their conversation (open_turn) joins the session then.
+    dispatch runs the turn again. Their conversation (open_turn) is written at the end of the turn,
+    with the first reply (unsaved_conversation).
     """
     message = {
         "direction": Direction.IN, "channel": inbound.channel,
@@ -110,8 +111,7 @@ def add_message(
     # person's first message: the object joins the session as if loaded.
     make_transient_to_detached(contact)
     session.add(contact)
-    # Their conversation stays out of the session: it is written at the end of the turn, as the turn
-    # leaves it, with the first reply (unsaved_conversation); no insert now and update later.
+    # Their conversation stays out of the session until then: no insert now and an update later.
     conversation.contact_id = contact.id
     # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
     set_committed_value(contact, "conversation", conversation)
