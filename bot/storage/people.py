@@ -105,8 +105,9 @@ def add_message(
     }
     if contact.id is not None:
         return int(session.execute(insert_returning_id(Message), {"contact_id": contact.id, **message}).scalar_one())
-    person = {column.key: getattr(contact, column.key) for column in _contact_columns()}
-    contact.id, message_id = insert_chain(session, _PERSON_AND_MESSAGE, {"contact": person, "message": message})
+    contact.id, message_id = insert_chain(
+        session, _PERSON_AND_MESSAGE, {"contact": _row(contact), "message": message}
+    )
     # The unit of work would insert the person at several times the cost, and it is on every new
     # person's first message: the object joins the session as if loaded.
     make_transient_to_detached(contact)
@@ -123,7 +124,7 @@ def unsaved_conversation(conversation: Conversation) -> dict[str, Any] | None:
     writes the turn's first reply; None once it is in the session (pending or stored)."""
     if not inspect(conversation).transient:
         return None
-    return {column.key: getattr(conversation, column.key) for column in _conversation_columns()}
+    return _row(conversation)
 
 
 def conversation_saved(session: Session, conversation: Conversation, conversation_id: int) -> None:
@@ -164,14 +165,14 @@ def _new_contact(channel: str, external_id: str) -> Contact:
     )
 
 
-@functools.cache
-def _contact_columns() -> tuple[ColumnProperty[Any], ...]:
-    return tuple(prop for prop in inspect(Contact).column_attrs if prop.key != "id")
+def _row(obj: Contact | Conversation) -> dict[str, Any]:
+    """The object's values for an INSERT of its row (every column but the id)."""
+    return {column.key: getattr(obj, column.key) for column in _columns(type(obj))}
 
 
 @functools.cache
-def _conversation_columns() -> tuple[ColumnProperty[Any], ...]:
-    return tuple(prop for prop in inspect(Conversation).column_attrs if prop.key != "id")
+def _columns(model: type[Contact] | type[Conversation]) -> tuple[ColumnProperty[Any], ...]:
+    return tuple(prop for prop in inspect(model).column_attrs if prop.key != "id")
 
 
 def _new_conversation(contact: Contact | None = None) -> Conversation:
