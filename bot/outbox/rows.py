@@ -21,6 +21,7 @@ from sqlalchemy import Select, Table, Update, bindparam, case, exists, func, or_
 from sqlalchemy.orm import Session
 
 from bot.outbox.outgoing import Outgoing
+from bot.storage.chained import in_one_statement
 from bot.storage.models import Message, OutboxItem, OutboxStatus
 
 # Rows a chat still waits on: not yet sent, or in flight.
@@ -232,7 +233,7 @@ def finish(
         params["b_extra"] = {**item.extra, **progress}
     shape = (sent, failed, bool(error), bool(progress), bool(provider_id))
     params["b_delivery"] = status.value
-    if session.get_bind().dialect.name == "postgresql":
+    if in_one_statement(session):
         # Both UPDATEs in one statement (one round trip on every send): see _finish_together.
         return bool(session.execute(_finish_together(*shape), params).scalar_one())
     row, transcript = _finish_statements(*shape)

@@ -40,7 +40,7 @@ def insert_chain(session: Session, chain: tuple[Link, ...], rows: Mapping[str, M
     """Insert one row per link (`rows[link.name]`: its values, the refs aside; columns left out take
     their defaults, as in a plain INSERT) and return their ids in the chain's order: one statement on
     PostgreSQL, one per link elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
+    if in_one_statement(session):
         columns = tuple(tuple(rows[link.name]) for link in chain)
         params = {f"{name}_{key}": value for name, row in rows.items() for key, value in row.items()}
         return tuple(session.execute(_chained(chain, columns), params).one())
@@ -49,6 +49,11 @@ def insert_chain(session: Session, chain: tuple[Link, ...], rows: Mapping[str, M
         values = {**rows[link.name], **{column: ids[source] for column, source in link.refs}}
         ids[link.name] = session.execute(insert_returning_id(link.model), values).scalar_one()
     return tuple(ids[link.name] for link in chain)
+
+
+def in_one_statement(session: Session) -> bool:
+    """Whether rows that belong together are written by one statement here (PostgreSQL: DML in WITH)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 @functools.cache
