@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import Connection, Select, Table, Update, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.outgoing import Outgoing
@@ -214,7 +214,7 @@ def failures(session: Session, item: Outgoing) -> int:
 
 
 def finish(
-    session: Session,
+    session: Session | Connection,
     item: Outgoing,
     status: OutboxStatus,
     now: datetime,

@@ -30,7 +30,8 @@ from bot.outbox.outgoing import (
     WindowOpen,
 )
 from bot.outbox.rows import LEASE, Head
-from bot.storage.db import DatabaseWork, transaction
+from bot.storage.chained import autocommitting
+from bot.storage.db import AnyDatabaseWork, DatabaseWork, transaction
 from bot.storage.models import OutboxStatus, utcnow
 
 __all__ = [
@@ -87,10 +88,11 @@ class OutboxWorker:
         senders: Mapping[str, ChannelSender],
         settings: OutboxSettings,
         clock: Callable[[], datetime] = utcnow,
-        db: DatabaseWork | None = None,
+        db: AnyDatabaseWork | None = None,
     ) -> None:
-        self.db = db or DatabaseWork()
+        self.db: AnyDatabaseWork = db or DatabaseWork()
         self.sessions = sessions
+        self._autocommit = autocommitting(sessions)
         self.senders = dict(senders)
         self.settings = settings
         self.clock = clock
@@ -631,8 +633,16 @@ class OutboxWorker:
             self._sent_writer = None
 
     def _finish_sent(self, sent: list[tuple[Outgoing, str | None]]) -> None:
+        now = self.clock()
+        if self._autocommit is not None:
+            # PostgreSQL: each outcome is one statement (rows.finish), atomic alone, and the outcomes
+            # of a batch do not depend on each other: no BEGIN and COMMIT round trips around them.
+            # A retry after a failure part-way writes the first ones again, to the same values.
+            with self._autocommit.connect() as connection:
+                for item, provider_id in sent:
+                    rows.finish(connection, item, OutboxStatus.SENT, now, provider_id=provider_id)
+            return
         with transaction(self.sessions) as session:
-            now = self.clock()
             for item, provider_id in sent:
                 rows.finish(session, item, OutboxStatus.SENT, now, provider_id=provider_id)
 

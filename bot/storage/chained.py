@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.models import Base, insert_returning_id
 
@@ -51,9 +51,19 @@ def insert_chain(session: Session, chain: tuple[Link, ...], rows: Mapping[str, M
     return tuple(ids[link.name] for link in chain)
 
 
-def in_one_statement(session: Session) -> bool:
+def in_one_statement(session: Session | Connection) -> bool:
     """Whether rows that belong together are written by one statement here (PostgreSQL: DML in WITH)."""
-    return session.get_bind().dialect.name == "postgresql"
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name == "postgresql"
+
+
+def autocommitting(sessions: sessionmaker[Session]) -> Engine | None:
+    """PostgreSQL: the sessions' engine in autocommit mode, for work done in single statements,
+    each atomic on its own, so it needs no BEGIN and COMMIT (two round trips) around it. None elsewhere."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return None
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @functools.cache
