@@ -4,8 +4,9 @@ Why: under load httpx (with httpcore and anyio) was about 9% of the bot's CPU in
 alone (py-spy). aiohttp is already installed for twilio and costs far less per request: client CPU
 per send_message against a local server, PTB's own ~80 µs included, went from ~610 µs with
 HTTPXRequest to ~260 µs (~690 -> ~200 µs with 8 sends in flight). It keeps PTB's contract: the same
-form or multipart bodies as HTTPXRequest, timeouts raise TimedOut and connection failures
-NetworkError, so the outbox retries exactly as before (tests/test_telegram_http.py runs both).
+parameters (as a JSON body; multipart with files, as HTTPXRequest), timeouts raise TimedOut and
+connection failures NetworkError, so the outbox retries exactly as before (tests/test_telegram_http.py
+runs both).
 
 Differences from HTTPXRequest: no proxy from HTTPS_PROXY/ALL_PROXY (the bot is deployed without
 one), and since aiohttp has no write timeout of its own, a request is also bounded as a whole by
@@ -14,6 +15,7 @@ the sum of its connect, pool, write and read timeouts.
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 import aiohttp
@@ -21,7 +23,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 class AiohttpRequest(BaseRequest):
@@ -107,8 +109,10 @@ class AiohttpRequest(BaseRequest):
             if files:
                 body = _multipart(request_data)
             else:
-                body = request_data.url_encoded_parameters().encode()
-                headers = {"Content-Type": FORM}
+                # JSON, which the Bot API takes as well as a form: nested values (a keyboard) stay
+                # objects, and encoding a reply costs ~5 µs instead of ~45 µs for urlencode's quoting.
+                body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                headers = {"Content-Type": JSON}
         timeout = self._default_timeout
         if files or not (
             read_timeout is write_timeout is connect_timeout is pool_timeout is self.DEFAULT_NONE
