@@ -23,6 +23,7 @@ from bot.channels.base import Channel, ReplyWindows, always_open
 from bot.channels.telegram import StaffGroupHandler, TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.chat.dispatch import Dispatcher
+from bot.chat.early import EarlyTurns
 from bot.chat.turn import Services
 from bot.config import PROJECT_ROOT, Settings
 from bot.hotline import escalations, referrals, sla, staff_group
@@ -32,7 +33,7 @@ from bot.jobs.scheduler import JobScheduler
 from bot.metrics import Metrics, StateCollector
 from bot.outbox.sender import ChannelSender, OutboxWorker, WindowOpen
 from bot.storage.coordination import replica_id
-from bot.storage.db import DatabaseWork, create_db_engine, is_sqlite, migrate, session_factory
+from bot.storage.db import EARLY_TURNS, create_db_engine, database_work, is_sqlite, migrate, session_factory
 from bot.storage.models import utcnow
 from bot.understanding.rasa import ManagedRasa, RasaClient
 from bot.understanding.understand import Understander
@@ -69,6 +70,13 @@ class App:
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def turn_engine(self) -> Engine:
+        """The engine of message turns and the outbox: on PostgreSQL the event loop's own
+        (bot.storage.db.database_work), which `engine` (console, jobs, migrations) is not."""
+        engine: Engine = self.dispatcher.sessions.kw["bind"]
+        return engine
 
     async def start_nlu(self) -> None:
         """Managed mode: reuse or start the local Rasa server; failures leave the bot degraded."""
@@ -119,7 +127,7 @@ class App:
             await self.rasa.aclose()
         if self.managed_rasa is not None:
             self.managed_rasa.stop()
-        self.dispatcher.db.close()
+        await self.dispatcher.db.aclose()
         self.engine.dispose()
 
 
@@ -151,17 +159,19 @@ def build_app(
     else:
         rasa = None
     understander = Understander(rasa, settings.nlu.recheck_interval_s)
-    db = DatabaseWork.for_engine(engine)  # one thread on SQLite (one writer), the default pool otherwise
-    worker = OutboxWorker(sessions, senders or {}, settings.outbox, clock, db=db)
+    # Dispatch and the outbox run their transactions there (on PostgreSQL: on the event loop).
+    db, turn_sessions = database_work(engine, sessions)
+    worker = OutboxWorker(turn_sessions, senders or {}, settings.outbox, clock, db=db)
     replica = replica_id()
     metrics = Metrics(replica)
     metrics.watch(StateCollector(sessions, lambda: understander.status))
     dispatcher = Dispatcher(
-        services, sessions, understander, resolve_handler, outbox=worker, observer=metrics,
+        services, turn_sessions, understander, resolve_handler, outbox=worker, observer=metrics,
         closed_lately=functools.partial(
             escalations.closed_lately, within=timedelta(hours=settings.hotline.reopen_hours)
         ),
         db=db,
+        early=EarlyTurns(turn_sessions, limit=EARLY_TURNS),
     )
     # Every channel's rule, configured or not: a WhatsApp contact is bound by WhatsApp's window
     # even in a process without Twilio credentials (the terminal chat).

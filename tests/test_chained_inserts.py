@@ -91,7 +91,7 @@ async def test_a_new_persons_first_message_is_three_statements_on_postgresql(set
     dialog = Dialog.open(settings)
     engine = dialog.app.engine
     try:
-        sent = statements(engine)
+        sent = statements(dialog.app.turn_engine)  # the engine turns run on (PostgreSQL: the event loop's)
         inbound = Inbound(
             channel="local", chat_id="chain-1", message_id=uuid.uuid4().hex, text="apa hak pekerja migran",
             display_name="Sari",

@@ -353,7 +353,7 @@ async def test_a_reply_to_someone_waiting_is_claimed_with_its_turn(bot: ServedBo
         if "UPDATE OUTBOX " in " ".join(sql.upper().split()):
             outbox_updates.append(sql)
 
-    event.listen(bot.app.engine, "before_cursor_execute", note)
+    event.listen(bot.app.turn_engine, "before_cursor_execute", note)
     for n, text_ in enumerate(("/start", "/menu"), start=1):
         outbox_updates.clear()
         await bot.post_update(shapes.message(text_))

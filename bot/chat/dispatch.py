@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chat import payload as payloads
+from bot.chat.early import EarlyTurns, Opened
 from bot.chat.inbound import MAX_TEXT, Inbound, Reply
 from bot.chat.payload import AskIntent, Command, MediaSent, Payload
 from bot.chat.router import Decision, Route, decide, decide_followed
@@ -22,7 +24,7 @@ from bot.outbox import rows
 from bot.outbox.enqueue import Claim, enqueue_replies
 from bot.outbox.rows import Head
 from bot.storage import people
-from bot.storage.db import DatabaseWork, transaction
+from bot.storage.db import AnyDatabaseWork, DatabaseWork, transaction
 from bot.storage.models import Contact, ConversationState, OutboxItem
 from bot.understanding import safety
 from bot.understanding.result import Understanding
@@ -78,6 +80,12 @@ class DispatchObserver(Protocol):
     def dispatched(self, channel: str, seconds: float) -> None: ...
 
 
+@dataclass
+class _ChatLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # messages of the chat holding or waiting for the lock
+
+
 class _HandlerFailed(Exception):
     """A handler raised: the turn is run again in a new transaction with the kind fallback."""
 
@@ -92,9 +100,10 @@ class Dispatcher:
         outbox: OutboxNotice | None = None,
         observer: DispatchObserver | None = None,
         closed_lately: ClosedLately | None = None,
-        db: DatabaseWork | None = None,
+        db: AnyDatabaseWork | None = None,
+        early: EarlyTurns | None = None,
     ) -> None:
-        self.db = db or DatabaseWork()
+        self.db: AnyDatabaseWork = db or DatabaseWork()
         self.services = services
         self.sessions = sessions
         self.understander = understander
@@ -102,15 +111,26 @@ class Dispatcher:
         self.outbox = outbox
         self.observer = observer
         self.closed_lately = closed_lately
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.early = early
+        self._chats: dict[tuple[str, str], _ChatLock] = {}
+        self._closing: set[asyncio.Future[None]] = set()
 
-    def _lock(self, inbound: Inbound) -> asyncio.Lock:
-        # Messages of one chat are handled one at a time, in arrival order.
+    @asynccontextmanager
+    async def _chat_turn(self, inbound: Inbound) -> AsyncIterator[None]:
+        """Messages of one chat are handled one at a time, in arrival order (asyncio.Lock is FIFO).
+        A chat's lock is forgotten when no message of it is waiting, so the map stays small."""
         key = (inbound.channel, inbound.chat_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _ChatLock()
+        chat.users += 1
+        try:
+            async with chat.lock:
+                yield
+        finally:
+            chat.users -= 1
+            if chat.users == 0:
+                del self._chats[key]
 
     async def dispatch(self, inbound: Inbound) -> DispatchResult:
         started = time.perf_counter()
@@ -127,20 +147,31 @@ class Dispatcher:
             log.warning("dispatch.text_truncated channel=%s chars=%d", inbound.channel, len(text))
             text = text[:MAX_TEXT]
         payload = self._pressed(inbound, text)
-        if payload is not None:
-            understanding = from_button(_asked_intent(payload), text)
-        elif text and inbound.kind == "text" and payloads.numbered_choice(text) is None:
-            # NLU runs before the transaction opens, so a slow Rasa never holds a database lock.
-            asked = time.perf_counter()
-            understanding = await self.understander.understand(text)
-            if self.observer is not None:
-                self.observer.understood(understanding.source, time.perf_counter() - asked)
-        else:
-            # Media, empty texts and bare numbers ("2" = a button) need no NLU; safety still looks.
-            understanding = Understanding(None, 0.0, source="none", safety=safety.check(text))
-        async with self._lock(inbound):
+        # The chat's lock is taken before the parse, so its messages are stored and answered in the
+        # order they came, however long each one's parse takes.
+        async with self._chat_turn(inbound):
+            opening: asyncio.Future[Opened | None] | None = None
+            if payload is None and text and inbound.kind == "text" and payloads.numbered_choice(text) is None:
+                if self.early is not None and self.early.take():
+                    # The transaction opens while Rasa parses (PostgreSQL, bounded: bot.chat.early).
+                    opening = asyncio.ensure_future(self.db.run(self.early.open, inbound, self.services.clock()))
+                try:
+                    understanding = await self._understand(text)
+                    opened = await opening if opening is not None else None
+                except BaseException:
+                    if opening is not None:
+                        self._drop(opening)
+                    raise
+            else:
+                understanding = (
+                    from_button(_asked_intent(payload), text)
+                    if payload is not None
+                    # Media, empty texts and bare numbers ("2" = a button) need no NLU; safety still looks.
+                    else Understanding(None, 0.0, source="none", safety=safety.check(text))
+                )
+                opened = None
             try:
-                result = await self.db.run(self._run_turn, inbound, text, payload, understanding)
+                result = await self.db.run(self._run_turn, inbound, text, payload, understanding, opened)
             except (OperationalError, SQLAlchemyError, OSError) as exc:
                 # The store is down: the person still gets a kind answer with the numbers to call,
                 # and the whole message goes to the log so an operator can act on it.
@@ -158,18 +189,41 @@ class Dispatcher:
                 self.outbox.wake()
         return result
 
+    async def _understand(self, text: str) -> Understanding:
+        asked = time.perf_counter()
+        understanding = await self.understander.understand(text)
+        if self.observer is not None:
+            self.observer.understood(understanding.source, time.perf_counter() - asked)
+        return understanding
+
+    def _drop(self, opening: asyncio.Future[Opened | None]) -> None:
+        """A transaction opened early that no turn will use (the dispatch was cancelled): closed on a
+        database thread once the opening is done, so its connection and row lock are given back."""
+
+        def close(done: asyncio.Future[Opened | None]) -> None:
+            opened = None if done.cancelled() or done.exception() is not None else done.result()
+            if opened is not None:
+                task = asyncio.ensure_future(self.db.run(opened.close))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+        opening.add_done_callback(close)
+
     def _run_turn(
-        self, inbound: Inbound, text: str, payload: Payload | None, understanding: Understanding
+        self, inbound: Inbound, text: str, payload: Payload | None, understanding: Understanding,
+        opened: Opened | None = None,
     ) -> DispatchResult:
-        """One transaction; run again when a handler failed (with the fallback) or a person's first
-        two messages raced to create them (the second run finds them)."""
+        """One transaction (the first run may take one opened early); run again when a handler failed
+        (with the fallback) or a person's first two messages raced to create them (the second run
+        finds them)."""
         handler_failed = False
         for attempt in range(3):
             after_commit: list[Callable[[], Any]] = []
+            early, opened = opened, None
             try:
-                with transaction(self.sessions) as session:
+                with self._transaction(early) as session:
                     result, queued = self._turn_in_transaction(
-                        session, inbound, text, payload, understanding, after_commit, handler_failed
+                        session, inbound, text, payload, understanding, after_commit, handler_failed, early
                     )
                 result.queued = queued  # committed: the worker may send them
                 break
@@ -190,6 +244,19 @@ class Dispatcher:
                 log.exception("dispatch.after_commit_failed")
         return result
 
+    @contextmanager
+    def _transaction(self, early: Opened | None) -> Iterator[Session]:
+        """The turn's one transaction: the one opened early, when there is one, else a new one."""
+        if early is None:
+            with transaction(self.sessions) as session:
+                yield session
+            return
+        try:
+            with early.session as session, early.transaction:
+                yield session
+        finally:
+            early.close()
+
     def _stored_before(self, inbound: Inbound) -> bool:
         with self.sessions() as session:
             return people.is_duplicate(session, inbound)
@@ -203,8 +270,12 @@ class Dispatcher:
         understanding: Understanding,
         after_commit: list[Callable[[], Any]],
         handler_failed: bool = False,
+        early: Opened | None = None,
     ) -> tuple[DispatchResult, list[Head]]:
-        contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
+        if early is not None:
+            contact, conversation, new_person = early.contact, early.conversation, early.new_person
+        else:
+            contact, conversation, new_person = people.open_turn(session, inbound, self.services.clock())
 
         if payload is None and text:
             payload = self._chosen_button(conversation.offered, text)
