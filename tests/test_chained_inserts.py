@@ -19,6 +19,7 @@ from bot.storage.models import (
     Conversation,
     ConversationState,
     Direction,
+    Escalation,
     Message,
     OutboxItem,
     utcnow,
@@ -86,8 +87,9 @@ def test_a_chain_that_breaks_a_constraint_writes_none_of_its_rows(engine: Engine
 
 
 async def test_a_new_persons_first_message_is_three_statements_on_postgresql(settings: Settings) -> None:
-    """The person's lookup; the person with their message; the reply's transcript line, its outbox
-    row and the conversation as the turn left it. SQLite writes the same rows one at a time."""
+    """The person's lookup and their id from the sequence, both sent while Rasa parses (bot.chat.early);
+    then one statement: the person, their message, the reply's transcript line and outbox row, and
+    the conversation as the turn left it. SQLite writes the same rows one at a time."""
     dialog = Dialog.open(settings)
     engine = dialog.app.engine
     try:
@@ -101,8 +103,10 @@ async def test_a_new_persons_first_message_is_three_statements_on_postgresql(set
         if engine.dialect.name == "postgresql":
             assert len(sent) == 3 + len(result.replies) - 1, sent
             assert sent[0].startswith("SELECT ") and sent[0].endswith("FOR UPDATE OF contacts")
-            assert sent[1].startswith("WITH contact AS (INSERT INTO contacts")
-            assert sent[2].startswith("WITH line AS (INSERT INTO messages") and "INSERT INTO conversations" in sent[2]
+            assert sent[1] == "SELECT nextval(pg_get_serial_sequence('contacts', 'id'))"
+            assert sent[2].startswith("WITH person AS (INSERT INTO contacts")
+            written = [table for table in ("contacts", "messages", "outbox", "conversations") if f"INSERT INTO {table}" in sent[2]]
+            assert written == ["contacts", "messages", "outbox", "conversations"], sent[2]
         with Session(engine) as session:
             contact = session.scalars(select(Contact).where(Contact.external_id == "chain-1")).one()
             conversation = session.scalars(select(Conversation).where(Conversation.contact_id == contact.id)).one()
@@ -132,3 +136,35 @@ async def test_a_new_persons_first_message_is_three_statements_on_postgresql(set
             assert session.scalar(select(func.count()).select_from(OutboxItem)) == len(result.replies) + len(again.replies)
     finally:
         await dialog.close()
+
+
+async def test_a_new_persons_message_is_written_before_the_rows_their_handler_writes(settings: Settings) -> None:
+    """Asking for staff opens an escalation in the handler: the person and their message (written with
+    the first reply when the handler writes nothing, bot.storage.people) are in the database first."""
+    dialog = Dialog.open(settings)
+    engine = dialog.app.engine
+    try:
+        sent = statements(dialog.app.turn_engine)
+        inbound = Inbound(
+            channel="local", chat_id="chain-2", message_id=uuid.uuid4().hex, text="saya mau bicara dengan petugas",
+        )
+        result = await dialog.send(inbound)
+        assert result.stored and result.escalated and result.replies
+        inserts = [sql.split(" (")[0] for sql in sent if "INSERT INTO" in sql]
+        first_contact = next(n for n, sql in enumerate(sent) if "INSERT INTO contacts" in sql)
+        first_escalation = next(n for n, sql in enumerate(sent) if "INSERT INTO escalations" in sql)
+        assert first_contact < first_escalation, inserts
+        with Session(engine) as session:
+            contact = session.scalars(select(Contact).where(Contact.external_id == "chain-2")).one()
+            [escalation] = session.scalars(select(Escalation).where(Escalation.contact_id == contact.id)).all()
+            lines = session.scalars(select(Message).where(Message.contact_id == contact.id).order_by(Message.id)).all()
+            assert lines[0].direction is Direction.IN and lines[0].text == "saya mau bicara dengan petugas"
+            assert [line.direction for line in lines[1:]] == [Direction.OUT] * len(result.replies)
+            assert escalation.status.value == "open"
+        # The same message delivered again is answered as a repeat: nothing is written twice.
+        again = await dialog.send(inbound)
+        assert again.duplicate and not again.replies
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == Direction.IN)) == 1
+    finally:
+        await dialog.app.aclose()

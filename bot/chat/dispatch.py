@@ -112,6 +112,8 @@ class Dispatcher:
         self.observer = observer
         self.closed_lately = closed_lately
         self.early = early
+        # A turn's message is written with its first reply, or before the handler's first statement.
+        people.write_pending_first(sessions)
         self._chats: dict[tuple[str, str], _ChatLock] = {}
         self._closing: set[asyncio.Future[None]] = set()
 
@@ -306,6 +308,7 @@ class Dispatcher:
         people.add_message(
             session, contact, conversation, inbound, text or None, intent=decision.intent,
             confidence=understanding.confidence, urgent=decision.urgent, route=str(decision.route)[:96],
+            new_person=new_person,
         )
         turn = Turn(
             session=session,

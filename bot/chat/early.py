@@ -87,7 +87,8 @@ class EarlyTurns:
         session = self._sessions()
         try:
             transaction = session.begin()
-            contact, conversation, new_person = people.open_turn(session, inbound, now)
+            # Someone new gets their id now: their row goes with their message and the first reply.
+            contact, conversation, new_person = people.open_turn(session, inbound, now, reserve_id=True)
         except Exception as exc:  # the turn opens the usual way and meets the same fault there
             log.warning("dispatch.early_open_failed channel=%s error=%s", inbound.channel, exc)
             session.close()

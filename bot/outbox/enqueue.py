@@ -112,6 +112,7 @@ def enqueue_replies(
     claimed when `claim` says so. Returns them as the sender takes them."""
     heads: list[Head] = []
     if not replies:
+        people.write_pending(session)
         people.save_conversation(session, conversation)
     for index, reply in enumerate(replies):
         now = utcnow()
@@ -133,14 +134,18 @@ def enqueue_replies(
             assert claim is not None
             # As rows.claim leaves a row: in flight, leased, its first try counted.
             row.update(status=OutboxStatus.SENDING, attempts=1, attempted_at=claim.at, next_attempt_at=claim.at + claim.lease)
+        # The first reply's statement also writes the turn's message, and a new person with it, when
+        # nothing wrote them yet (people.add_message), and a new person's conversation.
+        pending = people.take_pending(session) if index == 0 else None
+        first, rows = pending.links() if pending is not None else ((), {})
         unsaved = people.unsaved_conversation(conversation) if index == 0 else None
-        if unsaved is None:
-            _, item_id = insert_chain(session, _LINE_AND_ROW, {"line": line, "row": row})
-        else:
-            _, item_id, conversation_id = insert_chain(
-                session, _LINE_ROW_AND_CONVERSATION, {"line": line, "row": row, "conversation": unsaved}
-            )
-            people.conversation_saved(session, conversation, conversation_id)
+        chain = (*first, *(_LINE_AND_ROW if unsaved is None else _LINE_ROW_AND_CONVERSATION))
+        ids = insert_chain(
+            session, chain, {**rows, "line": line, "row": row, **({} if unsaved is None else {"conversation": unsaved})}
+        )
+        item_id = ids[len(first) + 1]
+        if unsaved is not None:
+            people.conversation_saved(session, conversation, ids[-1])
         outgoing = Outgoing(
             id=item_id, channel=contact.channel, chat_id=contact.external_id, text=reply.text,
             buttons=tuple((b["label"], b["payload"]) for b in buttons), extra={}, contact_id=contact.id,

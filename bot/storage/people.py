@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, inspect, select
-from sqlalchemy.orm import ColumnProperty, Session, contains_eager, make_transient_to_detached
+from sqlalchemy import Select, bindparam, event, inspect, select, text
+from sqlalchemy.orm import (
+    ColumnProperty,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    contains_eager,
+    make_transient_to_detached,
+    sessionmaker,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.chat.inbound import Inbound
@@ -18,7 +27,6 @@ from bot.storage.models import (
     ConversationState,
     Direction,
     Message,
-    insert_returning_id,
     utcnow,
 )
 
@@ -44,7 +52,9 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
         contact.last_inbound_at = at
 
 
-def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contact, Conversation, bool]:
+def open_turn(
+    session: Session, inbound: Inbound, now: datetime, *, reserve_id: bool = False
+) -> tuple[Contact, Conversation, bool]:
     """The person who wrote and their conversation, for one dispatch transaction, and whether the
     person is new (has no history to look up).
 
@@ -53,6 +63,9 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
     not in the session yet: `add_message` inserts them, once what the turn learnt of them (language,
     place) is set, so their row is written once; their conversation is inserted at the end of the
     turn as the turn leaves it (not inserted, then updated), with the first reply.
+
+    `reserve_id` (PostgreSQL): someone new gets their id from the sequence now, so their row can be
+    written later with their message in the statement of the turn's first reply (add_message).
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
@@ -60,6 +73,8 @@ def open_turn(session: Session, inbound: Inbound, now: datetime) -> tuple[Contac
     if found is None:
         contact = _new_contact(inbound.channel, inbound.chat_id)
         conversation = _new_conversation()
+        if reserve_id:
+            contact.id = int(session.execute(_NEXT_CONTACT_ID).scalar_one())
     else:
         contact = found
         conversation = contact.conversation
@@ -84,14 +99,19 @@ def add_message(
     confidence: float | None,
     urgent: bool,
     route: str | None,
-) -> int:
-    """Store the turn's message before its handler runs: a repeated delivery stops here, on the
-    unique channel message id, and a handler that erases the person's data finds it too.
+    new_person: bool,
+) -> None:
+    """Store the turn's message: when its person has an id, with the turn's first reply (one
+    statement on PostgreSQL: enqueue_replies takes it with `take_pending`), or before anything else
+    the session sends or flushes, should the handler read or write first (`write_pending`, hooked in
+    by `write_pending_first`): a handler that erases the person's data finds it all the same. A
+    repeated delivery fails on the unique channel message id, and its whole turn is undone.
 
-    A new person is inserted with it (one statement on PostgreSQL, bot.storage.chained); a
-    concurrent first message of the same person fails there, on the unique channel address, and
-    dispatch runs the turn again. Their conversation (open_turn) is written at the end of the turn,
-    with the first reply (unsaved_conversation).
+    Someone new without a reserved id (SQLite, or a turn not opened early) is inserted now with
+    their message (one statement on PostgreSQL, bot.storage.chained), before the handler, which may
+    need their id; a concurrent first message of the same person fails there (or at the deferred
+    write), on the unique channel address, and dispatch runs the turn again. Their conversation
+    (open_turn) is written at the end of the turn, with the first reply (unsaved_conversation).
     """
     message = {
         "direction": Direction.IN, "channel": inbound.channel,
@@ -103,20 +123,74 @@ def add_message(
         "intent": intent, "confidence": confidence, "urgent": urgent, "route": route,
         "author": None, "delivery_status": None, "created_at": inbound.received_at,
     }
-    if contact.id is not None:
-        return int(session.execute(insert_returning_id(Message), {"contact_id": contact.id, **message}).scalar_one())
-    contact.id, message_id = insert_chain(
-        session, _PERSON_AND_MESSAGE, {"contact": _row(contact), "message": message}
-    )
-    # The unit of work would insert the person at several times the cost, and it is on every new
-    # person's first message: the object joins the session as if loaded.
+    if contact.id is None:
+        contact.id, _ = insert_chain(session, _PERSON_AND_MESSAGE, {"contact": _row(contact), "message": message})
+        _joined(session, contact, conversation)
+        return
+    session.info[PENDING] = PendingInbound(contact, {"contact_id": contact.id, **message}, new_person)
+    if new_person:
+        # Their row is written with the message (its values as they are then): the turn uses the
+        # person as if loaded meanwhile, so a handler's rows may point at them.
+        _joined(session, contact, conversation)
+
+
+def _joined(session: Session, contact: Contact, conversation: Conversation) -> None:
+    """A new person, inserted or to be inserted with their message, joins the session as if loaded
+    (the unit of work would insert them at several times the cost, on every new person's first message)."""
     make_transient_to_detached(contact)
     session.add(contact)
     # Their conversation stays out of the session until then: no insert now and an update later.
     conversation.contact_id = contact.id
     # Known to be theirs: no query (as `conversation.contact = contact` would make, for the old value).
     set_committed_value(contact, "conversation", conversation)
-    return message_id
+
+
+@dataclass
+class PendingInbound:
+    """A turn's message not written yet (add_message), and its person's row when they are new."""
+
+    contact: Contact
+    message: dict[str, Any]
+    new_person: bool
+
+    def links(self) -> tuple[tuple[Link, ...], dict[str, dict[str, Any]]]:
+        """The chain links that write it (to go first in a longer chain), and their values."""
+        rows: dict[str, dict[str, Any]] = {"inbound": self.message}
+        if not self.new_person:
+            return _INBOUND, rows
+        return _RESERVED_PERSON_AND_INBOUND, {"person": {"id": self.contact.id, **_row(self.contact)}, **rows}
+
+
+def take_pending(session: Session) -> PendingInbound | None:
+    """The turn's message still to be written, now the caller's to write."""
+    pending: PendingInbound | None = session.info.pop(PENDING, None)
+    return pending
+
+
+def write_pending(session: Session) -> None:
+    """Write the turn's message (and new person) now, if it is still waiting."""
+    pending = take_pending(session)
+    if pending is not None:
+        links, rows = pending.links()
+        insert_chain(session, links, rows)
+
+
+def write_pending_first(sessions: sessionmaker[Session]) -> None:
+    """Sessions of `sessions` write a turn's waiting message before any statement or flush of
+    theirs, so whatever a handler reads or writes finds it, and rows come in the order they were made."""
+    if not event.contains(sessions, "do_orm_execute", _before_execute):
+        event.listen(sessions, "do_orm_execute", _before_execute)
+        event.listen(sessions, "before_flush", _before_flush)
+
+
+def _before_execute(state: ORMExecuteState) -> None:
+    if PENDING in state.session.info:
+        write_pending(state.session)
+
+
+def _before_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    if PENDING in session.info:
+        write_pending(session)
 
 
 def unsaved_conversation(conversation: Conversation) -> dict[str, Any] | None:
@@ -142,6 +216,12 @@ def save_conversation(session: Session, conversation: Conversation) -> None:
 
 # A new person and their first message (add_message).
 _PERSON_AND_MESSAGE = (Link("contact", Contact), Link("message", Message, refs=(("contact_id", "contact"),)))
+# A turn's message written later (PendingInbound), alone or after its person's row (their id reserved).
+_INBOUND = (Link("inbound", Message),)
+_RESERVED_PERSON_AND_INBOUND = (Link("person", Contact), *_INBOUND)
+PENDING = "teman.pending_inbound"  # session.info key
+# A new person's id, taken before their row is written (open_turn's reserve_id; PostgreSQL).
+_NEXT_CONTACT_ID = text("SELECT nextval(pg_get_serial_sequence('contacts', 'id'))")
 
 
 @functools.cache
