@@ -18,6 +18,7 @@ Anything that goes wrong while opening gives no opening: the turn then opens as 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,7 @@ from bot.storage.db import is_sqlite
 from bot.storage.models import Contact, Conversation
 
 log = logging.getLogger(__name__)
+ID_BLOCK = 32  # new people's ids taken from the sequence at a time
 
 
 @dataclass
@@ -68,6 +70,7 @@ class EarlyTurns:
         self._pool = pool if isinstance(pool, QueuePool) else None
         self._sessions = sessions
         self._open = 0  # changed on the event loop only (take) and by returned(); see there
+        self._ids: deque[int] = deque()  # new people's ids reserved from the sequence (_contact_id)
 
     def take(self) -> bool:
         """On the event loop: whether an opening may start now; if so it counts until returned."""
@@ -82,13 +85,20 @@ class EarlyTurns:
         # through for a moment (the pool still bounds the connections), never lose a message.
         self._open = max(0, self._open - 1)
 
+    def _contact_id(self, session: Session) -> int:
+        """A new person's id from this process's block (a new block when it is used up): most new
+        people's turns need no round trip for theirs."""
+        if not self._ids:
+            self._ids.extend(people.reserve_ids(session, ID_BLOCK))
+        return self._ids.popleft()
+
     def open(self, inbound: Inbound, now: datetime) -> Opened | None:
         """On a database thread: BEGIN and `people.open_turn`; None (all undone) when it fails."""
         session = self._sessions()
         try:
             transaction = session.begin()
             # Someone new gets their id now: their row goes with their message and the first reply.
-            contact, conversation, new_person = people.open_turn(session, inbound, now, reserve_id=True)
+            contact, conversation, new_person = people.open_turn(session, inbound, now, reserve_id=self._contact_id)
         except Exception as exc:  # the turn opens the usual way and meets the same fault there
             log.warning("dispatch.early_open_failed channel=%s error=%s", inbound.channel, exc)
             session.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +54,7 @@ def wrote_at(session: Session, channel: str, external_id: str, at: datetime) -> 
 
 
 def open_turn(
-    session: Session, inbound: Inbound, now: datetime, *, reserve_id: bool = False
+    session: Session, inbound: Inbound, now: datetime, *, reserve_id: Callable[[Session], int] | None = None
 ) -> tuple[Contact, Conversation, bool]:
     """The person who wrote and their conversation, for one dispatch transaction, and whether the
     person is new (has no history to look up).
@@ -64,8 +65,9 @@ def open_turn(
     place) is set, so their row is written once; their conversation is inserted at the end of the
     turn as the turn leaves it (not inserted, then updated), with the first reply.
 
-    `reserve_id` (PostgreSQL): someone new gets their id from the sequence now, so their row can be
-    written later with their message in the statement of the turn's first reply (add_message).
+    `reserve_id` (PostgreSQL): someone new gets their id from it now (`reserve_ids` fills it), so
+    their row can be written later with their message in the statement of the turn's first reply
+    (add_message).
     """
     found = session.scalars(
         _person_statement(), {"b_channel": inbound.channel, "b_external_id": inbound.chat_id}
@@ -73,8 +75,8 @@ def open_turn(
     if found is None:
         contact = _new_contact(inbound.channel, inbound.chat_id)
         conversation = _new_conversation()
-        if reserve_id:
-            contact.id = int(session.execute(_NEXT_CONTACT_ID).scalar_one())
+        if reserve_id is not None:
+            contact.id = reserve_id(session)
     else:
         contact = found
         conversation = contact.conversation
@@ -132,6 +134,12 @@ def add_message(
         # Their row is written with the message (its values as they are then): the turn uses the
         # person as if loaded meanwhile, so a handler's rows may point at them.
         _joined(session, contact, conversation)
+
+
+def reserve_ids(session: Session, count: int) -> list[int]:
+    """`count` new people's ids from the contacts sequence (PostgreSQL), in one round trip: unique
+    across replicas; ids never used leave gaps, as rolled-back inserts do."""
+    return [int(i) for i in session.execute(_NEXT_CONTACT_IDS, {"count": count}).scalars()]
 
 
 def _joined(session: Session, contact: Contact, conversation: Conversation) -> None:
@@ -220,8 +228,8 @@ _PERSON_AND_MESSAGE = (Link("contact", Contact), Link("message", Message, refs=(
 _INBOUND = (Link("inbound", Message),)
 _RESERVED_PERSON_AND_INBOUND = (Link("person", Contact), *_INBOUND)
 PENDING = "teman.pending_inbound"  # session.info key
-# A new person's id, taken before their row is written (open_turn's reserve_id; PostgreSQL).
-_NEXT_CONTACT_ID = text("SELECT nextval(pg_get_serial_sequence('contacts', 'id'))")
+# New people's ids, taken before their rows are written (reserve_ids; PostgreSQL).
+_NEXT_CONTACT_IDS = text("SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, :count)")
 
 
 @functools.cache
