@@ -33,6 +33,8 @@ from bot.understanding.understand import Understander, from_button
 log = logging.getLogger(__name__)
 # A handler may hand the turn on (Turn.follow) this many times; more would be a loop.
 MAX_FOLLOWS = 2
+# Turns of the event loop a webhook's answer waits after its replies' sends start (_dispatch).
+SEND_HEAD_START = 3
 
 
 class DispatchError(Exception):
@@ -187,6 +189,12 @@ class Dispatcher:
         if self.outbox is not None:
             if result.queued:
                 self.outbox.offer(result.queued)
+                # The replies' sends have just been started as tasks: a few turns of the loop let
+                # their requests leave (the send task, then aiohttp's body writer) before the
+                # channel's acknowledgment of this message is written. The person waits for the
+                # reply; the webhook's caller does not mind a few microseconds. ~1 ms at p50.
+                for _ in range(SEND_HEAD_START):
+                    await asyncio.sleep(0)
             if result.other_rows or result.escalated:
                 self.outbox.wake()
         return result
