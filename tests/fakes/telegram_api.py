@@ -34,6 +34,7 @@ class FakeTelegram(FakeServer):
         self._recent_sends: collections.deque[float] = collections.deque()  # accepted sendMessage times
         self.updates: list[dict[str, Any]] = []  # served by getUpdates
         self.poll_offsets: list[int] = []  # the offset of every getUpdates, as it arrives
+        self.content_types: list[tuple[str, str]] = []  # (method, the body's media type) of every request
         self._closing = False
         self._new_update = asyncio.Event()
         self._message_ids: dict[str, int] = {}
@@ -61,6 +62,7 @@ class FakeTelegram(FakeServer):
 
     async def _endpoint(self, request: Request) -> Response:
         method = request.path_params["method"]
+        self.content_types.append((method, request.headers.get("content-type", "").split(";")[0]))
         params = await self._params(request)
         if request.path_params["token"] != self.token:
             self.calls.append(Call(method, params, 401))
