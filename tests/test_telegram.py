@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
-from telegram import Update
+from telegram import Bot, Update
 
+from bot.channels.telegram import read_plain_text, read_update
 from bot.chat.inbound import Button, Reply
 from bot.config import Settings
 from bot.outbox.enqueue import enqueue
@@ -363,3 +365,49 @@ async def test_a_reply_to_someone_waiting_is_claimed_with_its_turn(bot: ServedBo
     [first, second] = bot.rows(OutboxItem)
     assert (first.attempts, second.attempts) == (1, 1)
     assert first.attempted_at is not None and first.sent_at is not None
+
+
+# ------------------------------------------------------------------------------ the plain-text reader
+_STAFF_GROUP = -1001234567890
+_NO_LAST_NAME = {"id": 5550003, "is_bot": False, "first_name": "Budi"}
+_NO_LANGUAGE = {"id": 5550004, "is_bot": False, "first_name": "Rina", "last_name": "S"}
+_A_BOT = {"id": 5550005, "is_bot": True, "first_name": "OtherBot"}
+
+
+@pytest.mark.parametrize(
+    ("update", "plain"),
+    [
+        (shapes.message("gmn cara kerja ke malaysia yg resmi"), True),
+        (shapes.message("/start"), True),
+        (shapes.message("tolong 🙏 saya dikurung", user=_NO_LAST_NAME), True),
+        (shapes.message("halo", user=_NO_LANGUAGE), True),
+        (shapes.message(""), True),
+        (shapes.message("halo", user=_A_BOT), False),
+        (shapes.group_message("halo semua"), False),
+        (shapes.group_message("klaim", chat_id=_STAFF_GROUP), False),
+        (shapes.edited_message("tolong", message_id=41), False),
+        (shapes.callback_query("lang:id", sent={
+            "message_id": BOT_MESSAGE_IDS_FROM, "date": 1764547200, "text": "Pilih bahasa",
+            "chat": shapes.private_chat(shapes.PERSON),
+            "from": {"id": 1, "is_bot": True, "first_name": "Teman Migran"},
+        }), False),
+        (shapes.photo("ini kontraknya"), False),
+        (shapes.voice(), False),
+        (shapes.location(1.55, 110.34), False),
+        (shapes.my_chat_member(), False),
+        ({**shapes.message("halo"), "edited_message": {}}, False),
+        ({"update_id": 1, "message": {"text": "halo"}}, False),
+    ],
+)
+def test_the_plain_text_reader_reads_what_ptb_reads_and_leaves_the_rest_to_it(
+    update: dict[str, object], plain: bool
+) -> None:
+    """Webhook updates are read without PTB's objects when they are a person's text in a private chat
+    (read_plain_text); anything else goes through PTB. Where the plain reader answers, it gives
+    exactly what the PTB reading gives."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    fast = read_plain_text(update, _STAFF_GROUP, now)
+    assert (fast is not None) is plain
+    if fast is not None:
+        through_ptb = read_update(Update.de_json(update, Bot("1:x")), _STAFF_GROUP, now)  # type: ignore[arg-type]
+        assert fast == through_ptb
