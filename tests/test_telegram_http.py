@@ -3,6 +3,7 @@ the same errors as PTB's own HTTPXRequest, so the outbox retries exactly as it d
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +15,6 @@ from bot.channels.telegram import as_send_error, make_requests
 from bot.channels.telegram_http import AiohttpRequest
 from bot.outbox.sender import PermanentFailure, RetryLater, SendError
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.support import free_port
 
 # PTB 22 warns about RetryAfter.retry_after inside Bot.send_message itself; nothing here to change.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -102,12 +102,17 @@ async def test_no_answer_is_a_timeout_and_the_request_is_given_up(
 
 async def test_nothing_listening_is_a_network_error_not_a_timeout(kind: str) -> None:
     calls = request_of(kind)
-    unreachable = Bot(TOKEN, base_url=f"http://127.0.0.1:{free_port()}/bot", request=calls)
-    try:
-        with pytest.raises(NetworkError) as raised:
-            await unreachable.send_message(42, "halo")
-    finally:
-        await calls.shutdown()
+    # A port held bound but never listening: connecting is refused at once. (A port only found free
+    # could meanwhile become a client socket's own port, and a connection to it from that same
+    # port connects to itself and waits for an answer: a timeout, once in a full run.)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        unreachable = Bot(TOKEN, base_url=f"http://127.0.0.1:{closed.getsockname()[1]}/bot", request=calls)
+        try:
+            with pytest.raises(NetworkError) as raised:
+                await unreachable.send_message(42, "halo")
+        finally:
+            await calls.shutdown()
     assert not isinstance(raised.value, TimedOut)
 
 
