@@ -37,7 +37,8 @@ ID_BLOCK = 32  # new people's ids taken from the sequence at a time
 
 @dataclass
 class Opened:
-    """A transaction begun with `people.open_turn` done; dispatch finishes it (`finish_with`) or drops it (`close`)."""
+    """A transaction begun with `people.open_turn` done: the turn continues in it (Dispatcher._transaction),
+    or it is dropped (`close`)."""
 
     session: Session
     transaction: SessionTransaction
@@ -60,12 +61,13 @@ class Opened:
 
 
 class EarlyTurns:
-    """How many transactions may be open early at once, and the opening itself (on a database thread)."""
+    """How many transactions may be open early at once, and the opening itself (run where the database
+    work runs: bot.storage.db.database_work; on PostgreSQL the event loop)."""
 
     def __init__(self, sessions: sessionmaker[Session], limit: int) -> None:
         engine: Engine = sessions.kw["bind"]
         pool = engine.pool
-        # Only a pool that says how many connections sit idle; SQLite never opens early.
+        # Only a pool that says how many connections are in use and its size; SQLite never opens early.
         self.limit = 0 if is_sqlite(engine) or not isinstance(pool, QueuePool) else limit
         self._pool = pool if isinstance(pool, QueuePool) else None
         self._sessions = sessions
@@ -81,8 +83,8 @@ class EarlyTurns:
         return True
 
     def returned(self) -> None:
-        # Called on a database thread; a lost update would only let one opening more or fewer
-        # through for a moment (the pool still bounds the connections), never lose a message.
+        # Called where the database work runs (the event loop on PostgreSQL, so no race there; with
+        # threads a lost update would only let one opening more or fewer through for a moment).
         self._open = max(0, self._open - 1)
 
     def _contact_id(self, session: Session) -> int:
@@ -93,7 +95,7 @@ class EarlyTurns:
         return self._ids.popleft()
 
     def open(self, inbound: Inbound, now: datetime) -> Opened | None:
-        """On a database thread: BEGIN and `people.open_turn`; None (all undone) when it fails."""
+        """BEGIN and `people.open_turn` (where the database work runs); None (all undone) when it fails."""
         session = self._sessions()
         try:
             transaction = session.begin()
