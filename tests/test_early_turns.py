@@ -41,6 +41,15 @@ class HeldUnderstander(Understander):
         return understanding
 
 
+def parses_wait_for(app: App, event: asyncio.Event) -> None:
+    """From now on every parse of the app's dispatch waits until `event` is set."""
+
+    async def held(_text: str) -> None:
+        await event.wait()
+
+    app.dispatcher.understander = HeldUnderstander(app.understander, lambda text: asyncio.ensure_future(held(text)))
+
+
 def message(chat: str, text: str) -> Inbound:
     return Inbound(channel="local", chat_id=chat, message_id=uuid.uuid4().hex, text=text)
 
@@ -91,11 +100,7 @@ async def test_the_transaction_opens_during_the_parse_on_postgresql_and_after_it
 
 async def test_early_openings_are_bounded_and_the_messages_beyond_the_bound_are_answered_all_the_same(app: App) -> None:
     release = asyncio.Event()
-
-    async def held(_text: str) -> None:
-        await release.wait()
-
-    app.dispatcher.understander = HeldUnderstander(app.understander, lambda text: asyncio.ensure_future(held(text)))
+    parses_wait_for(app, release)
     sent = lookups(app)
     chats = 2 * EARLY_TURNS
     dispatches = [
@@ -120,11 +125,7 @@ async def test_early_openings_are_bounded_and_the_messages_beyond_the_bound_are_
 
 async def test_a_cancelled_dispatch_gives_its_early_transaction_back(app: App) -> None:
     never = asyncio.Event()
-
-    async def held(_text: str) -> None:
-        await never.wait()
-
-    app.dispatcher.understander = HeldUnderstander(app.understander, lambda text: asyncio.ensure_future(held(text)))
+    parses_wait_for(app, never)
     sent = lookups(app)
     dispatch = asyncio.create_task(app.dispatcher.dispatch(message("person-1", "apa hak pekerja migran")))
     if is_postgres(app):
