@@ -19,12 +19,15 @@ from tests.fakes.telegram_api import TOKEN, FakeTelegram
 # PTB 22 warns about RetryAfter.retry_after inside Bot.send_message itself; nothing here to change.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 TIMEOUT_S = 0.5
+# Connecting on loopback is refused or done at once; 0.5 s was too tight for httpx's connect (anyio
+# resolves even an IP literal on a worker thread) in two full runs on a busy 2-core machine.
+CONNECT_TIMEOUT_S = 5.0
 
 
 def request_of(kind: str) -> BaseRequest:
     if kind == "aiohttp":
-        return AiohttpRequest(read_timeout=TIMEOUT_S, write_timeout=TIMEOUT_S, connect_timeout=TIMEOUT_S)
-    return HTTPXRequest(read_timeout=TIMEOUT_S, write_timeout=TIMEOUT_S, connect_timeout=TIMEOUT_S)
+        return AiohttpRequest(read_timeout=TIMEOUT_S, write_timeout=TIMEOUT_S, connect_timeout=CONNECT_TIMEOUT_S)
+    return HTTPXRequest(read_timeout=TIMEOUT_S, write_timeout=TIMEOUT_S, connect_timeout=CONNECT_TIMEOUT_S)
 
 
 # Every expectation runs against HTTPXRequest too: it is the behaviour the outbox was written for.
