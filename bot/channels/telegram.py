@@ -386,11 +386,7 @@ class TelegramChannel:
         """One update as Telegram posts it. False: not stored, Telegram must deliver it again."""
         plain = read_plain_text(data, self.settings.staff_group_id, self.clock())
         if plain is not None:
-            try:
-                return await self._handle_incoming(plain)
-            except Exception:
-                log.exception("telegram.update.failed update_id=%s", data.get("update_id"))
-                return True
+            return await self._guarded(data.get("update_id"), self._handle_incoming(plain))
         try:
             update = Update.de_json(data, self.bot)
         except Exception as exc:
@@ -399,11 +395,15 @@ class TelegramChannel:
         return await self.handle(update)
 
     async def handle(self, update: Update) -> bool:
+        return await self._guarded(update.update_id, self._handle(update))
+
+    @staticmethod
+    async def _guarded(update_id: object, handling: Awaitable[bool]) -> bool:
         try:
-            return await self._handle(update)
+            return await handling
         except Exception:
             # A bug here must not make Telegram redeliver the same update forever.
-            log.exception("telegram.update.failed update_id=%s", update.update_id)
+            log.exception("telegram.update.failed update_id=%s", update_id)
             return True
 
     async def _handle(self, update: Update) -> bool:
