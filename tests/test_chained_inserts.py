@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from psycopg import _queries as psycopg_queries
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -53,7 +54,11 @@ def test_a_chain_links_its_rows_and_gives_their_ids_in_order(engine: Engine) -> 
             {
                 "person": {"channel": "telegram", "external_id": "5550001", "created_at": now, "sub_topics": []},
                 # kind, media, urgent ... left out: they take their defaults, as in a plain INSERT.
-                "note": {"direction": Direction.IN, "channel": "telegram", "text": "halo\x00 kak", "created_at": now},
+                "note": {
+                    "direction": Direction.IN, "channel": "telegram", "text": "halo\x00 kak", "created_at": now,
+                    # NULLs the INSERT would write anyway are left out of the statement; the row is the same.
+                    "intent": None, "confidence": None,
+                },
             },
         )
     # One statement on PostgreSQL; one per row on SQLite, which has no INSERT inside WITH.
@@ -67,6 +72,9 @@ def test_a_chain_links_its_rows_and_gives_their_ids_in_order(engine: Engine) -> 
         assert note.contact_id == person_id
         # Typed like a plain INSERT's values: the NUL is cleaned, the defaults are there.
         assert (note.text, note.kind, note.media, note.urgent) == ("halo kak", "text", [], False)
+        assert (note.intent, note.confidence) == (None, None)
+    if engine.dialect.name == "postgresql":
+        assert "intent" not in sent[0] and "confidence" not in sent[0], sent[0]
 
 
 def test_a_chain_that_breaks_a_constraint_writes_none_of_its_rows(engine: Engine) -> None:
@@ -95,6 +103,11 @@ async def test_a_new_persons_first_message_is_three_statements_on_postgresql(set
     engine = dialog.app.engine
     try:
         sent = statements(dialog.app.turn_engine)  # the engine turns run on (PostgreSQL: the event loop's)
+        given: list[tuple[str, int]] = []  # each statement as the driver gets it, and its number of values
+        event.listen(
+            dialog.app.turn_engine, "before_cursor_execute",
+            lambda _c, _cur, sql, params, *_rest: given.append((sql, len(params or ()))),
+        )
         inbound = Inbound(
             channel="local", chat_id="chain-1", message_id=uuid.uuid4().hex, text="apa hak pekerja migran",
             display_name="Sari",
@@ -109,6 +122,11 @@ async def test_a_new_persons_first_message_is_three_statements_on_postgresql(set
             assert sent[2].startswith("WITH person AS (INSERT INTO contacts")
             written = [table for table in ("contacts", "messages", "outbox", "conversations") if f"INSERT INTO {table}" in sent[2]]
             assert written == ["contacts", "messages", "outbox", "conversations"], sent[2]
+            # Small enough for psycopg to cache its conversion (it re-parses longer ones on every
+            # message): the NULLs a plain INSERT would write are left out (chained._without_plain_nulls).
+            chain_sql, values = given[2]
+            assert values <= psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, values
+            assert len(chain_sql.encode()) <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, len(chain_sql.encode())
         with Session(engine) as session:
             contact = session.scalars(select(Contact).where(Contact.external_id == "chain-1")).one()
             conversation = session.scalars(select(Conversation).where(Conversation.contact_id == contact.id)).one()

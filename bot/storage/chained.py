@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, bindparam, insert, select
+from sqlalchemy import JSON, Connection, Engine, Select, Table, bindparam, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.models import Base, insert_returning_id
@@ -41,8 +41,9 @@ def insert_chain(session: Session, chain: tuple[Link, ...], rows: Mapping[str, M
     their defaults, as in a plain INSERT) and return their ids in the chain's order: one statement on
     PostgreSQL, one per link elsewhere."""
     if in_one_statement(session):
-        columns = tuple(tuple(rows[link.name]) for link in chain)
-        params = {f"{name}_{key}": value for name, row in rows.items() for key, value in row.items()}
+        given = {link.name: _without_plain_nulls(link.model, rows[link.name]) for link in chain}
+        columns = tuple(tuple(given[link.name]) for link in chain)
+        params = {f"{name}_{key}": value for name, row in given.items() for key, value in row.items()}
         return tuple(session.execute(_chained(chain, columns), params).one())
     ids: dict[str, int] = {}
     for link in chain:
@@ -66,7 +67,30 @@ def autocommitting(sessions: sessionmaker[Session]) -> Engine | None:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def _without_plain_nulls(model: type[Base], row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row without the NULLs its INSERT would write anyway (columns with no default): a new
+    person's chain has ~70 values, a third of them NULL, and psycopg caches the conversion of a
+    statement only up to 50 parameters (and 4,096 bytes). Fewer values, same rows."""
+    table = cast(Table, model.__table__)
+    return {key: value for key, value in row.items() if value is not None or not _null_by_default(table, key)}
+
+
 @functools.cache
+def _null_by_default(table: Table, key: str) -> bool:
+    """Whether leaving `key` out of an INSERT stores what None would: SQL NULL. Not for a column with
+    a default, nor for JSON, where None is stored as JSON null unless the type says otherwise."""
+    column = table.c[key]
+    json = getattr(column.type, "impl_instance", column.type)
+    return (
+        column.nullable is True
+        and column.default is None
+        and column.server_default is None
+        and (not isinstance(json, JSON) or json.none_as_null)
+    )
+
+
+# Keyed by the chain and the columns each link is given, which vary only with which values are NULL.
+@functools.lru_cache(maxsize=256)
 def _chained(chain: tuple[Link, ...], columns: tuple[tuple[str, ...], ...]) -> Select[Any]:
     """The chain as one PostgreSQL statement, built once per chain and the columns each link is given
     (building costs more than running)."""
