@@ -157,7 +157,7 @@ async def measure(one: Callable[[int], Awaitable[float]], cpu: Callable[[], floa
 
 def _client() -> aiohttp.ClientSession:
     """The load's HTTP client, the same in both phases. aiohttp, not httpx: the load shares the two
-    cores with what it measures, and httpx took about twice the CPU per request (the bench's own CPU
+    cores with what it measures, and httpx took two to three times the CPU per message (the bench's own CPU
     per message is printed for each phase)."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=30), connector=aiohttp.TCPConnector(limit=CONCURRENT * 2)
