@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from bot import yaml_text
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
 LANGUAGES = ("id", "en")
@@ -323,7 +325,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     path = Path(config_path or environ.get("TEMAN_CONFIG") or DEFAULT_CONFIG)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml_text.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"configuration file {path} does not exist.") from None
     except yaml.YAMLError as exc:

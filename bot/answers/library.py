@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bot import yaml_text
 from bot.understanding.intents import NAMES, NEEDS_GENERAL_ANSWER
 
 LANGUAGES = ("id", "en")
@@ -217,7 +218,7 @@ def parse_directory(directory: Path) -> tuple[list[Item], list[Problem]]:
 def _parse_file(path: Path) -> tuple[list[Item], list[Problem]]:
     name = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_text.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 1}" if mark is not None else ""

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot import yaml_text
 from bot.config import LANGUAGES, Contact, PrivacySettings
 
 # Numbers shown to someone in danger, in this order; unset placeholders are left out.
@@ -43,7 +44,7 @@ class Texts:
     @classmethod
     def load(cls, path: Path, contacts: Mapping[str, Contact], values: Mapping[str, Any] | None = None) -> Texts:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise TextsError(f"{path} cannot be read: {exc}") from None
         if not isinstance(raw, Mapping):
