@@ -5,6 +5,7 @@ from tests.conftest import (  # noqa: F401
     empty_database_url,
     fake_telegram,
     fake_twilio,
+    migrated_sqlite_file,
     rasa_server,
     settings,
     sqlite_url,
