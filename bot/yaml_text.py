@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 # A PyYAML built without libyaml has only its own loader: the same result, slower.
-SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def safe_load(text: str) -> Any:
