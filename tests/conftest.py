@@ -82,7 +82,7 @@ def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(empty_database_url: str, request: pytest.FixtureRequest) -> str:
+def database_url(empty_database_url: str, migrated_sqlite_file: Path) -> str:
     """A new database at the latest schema (`python -m bot migrate` does the same in production).
 
     SQLite: a copy of the file migrated once for the session, the very file `migrate` leaves; the
@@ -90,7 +90,7 @@ def database_url(empty_database_url: str, request: pytest.FixtureRequest) -> str
     took ~0.2 s a test on the 2-core machine. PostgreSQL schemas are migrated one by one.
     """
     if empty_database_url.startswith("sqlite:///"):
-        shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), empty_database_url.removeprefix("sqlite:///"))
+        shutil.copyfile(migrated_sqlite_file, empty_database_url.removeprefix("sqlite:///"))
         return empty_database_url
     engine = create_db_engine(empty_database_url)
     try:
