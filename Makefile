@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock 2>/dev/null | sha256sum | cut -c1-16)
 
-.PHONY: help run test bench venv nlu-env nlu-train nlu-eval chromium lint lock clean
+.PHONY: help run test test-no-nlu test-nlu bench venv nlu-env nlu-train nlu-eval chromium lint lock clean
 
 help:
 	@echo "make run    - set everything up, then start the bot, the local Rasa server and the staff console"
@@ -58,11 +58,27 @@ run: venv nlu-train
 	@echo
 	$(PY) -m bot serve
 
-test: venv nlu-train chromium
-	@echo "Set up in $(ELAPSED). Running the tests ..."
-	$(PY) -m bot content check
-	$(PY) -m pytest -q
+# The suite in two parts. The tests that need no NLU model (most of them) start as soon as the bot's
+# environment is ready and run while Rasa's environment is installed and the model trained, each
+# taking about one of the two cores; then the tests marked `nlu` run against the trained model.
+# Each part's outcome is kept, so a failure in the first still lets the second run; make test fails
+# if either did.
+TEST_OUTCOME := .test-outcome
+
+test: test-nlu
+	@bash scripts/test_outcome.sh $(TEST_OUTCOME)
 	@echo "make test finished in $(ELAPSED)."
+
+test-no-nlu: venv chromium
+	@echo "Bot environment ready in $(ELAPSED). Running the tests that need no NLU model (the model is prepared alongside) ..."
+	@rm -rf $(TEST_OUTCOME) && mkdir -p $(TEST_OUTCOME)
+	@$(PY) -m bot content check; echo $$? > $(TEST_OUTCOME)/content-check
+	@$(PY) -m pytest -q -m "not nlu"; echo $$? > $(TEST_OUTCOME)/tests-without-nlu
+
+# nlu-train first: with two jobs, make starts Rasa's environment before the bot's.
+test-nlu: nlu-train test-no-nlu
+	@echo "NLU model ready ($(ELAPSED)). Running the tests that need it ..."
+	@$(PY) -m pytest -q -m nlu; echo $$? > $(TEST_OUTCOME)/tests-with-nlu
 
 # Outbox and dispatch figures, then the bot against Rasa side by side (fails when a target is missed).
 bench: venv nlu-train

@@ -24,8 +24,22 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.
 EARLY_RASA = pytest.StashKey[ManagedRasa]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Launch the session's Rasa server as soon as a collected test needs it.
+    """Mark every test that uses the session's Rasa server `nlu`, before `-m` selects.
+
+    `make test` runs the tests marked `nlu` (they need the trained model) after the others, which
+    run while the Rasa environment is installed and the model trained (see the Makefile). A test that
+    needs the model without the `rasa_server` fixture carries the mark itself.
+    """
+    for item in items:
+        if "rasa_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.nlu)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def launch_rasa_early(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Launch the session's Rasa server as soon as a selected test needs it (after `-m` deselected).
 
     Loading Rasa costs about a minute of CPU, mostly on one core: started here, it loads while the tests
     that need no Rasa run on the other core, instead of holding up the first test that does.

@@ -90,6 +90,7 @@ def test_triage_without_rasa_is_degraded_but_urgent_still_escalates(tmp_path: Pa
     assert rows[-1]["route"] == "clarify"
 
 
+@pytest.mark.nlu
 def test_triage_starts_the_managed_rasa_server_itself(tmp_path: Path) -> None:
     """Managed mode with nothing answering: triage starts Rasa, answers, and stops it again."""
     port = free_port()

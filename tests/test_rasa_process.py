@@ -19,10 +19,13 @@ from bot.understanding.rasa import model_path, rasa_executable
 from tests.support import free_port, wait_until
 
 NLU_PROJECT = PROJECT_ROOT / "nlu"
-pytestmark = pytest.mark.skipif(
-    not (rasa_executable(NLU_PROJECT).exists() and model_path(NLU_PROJECT).exists()),
-    reason="needs the Rasa environment and a trained model (make test builds both)",
-)
+pytestmark = [
+    pytest.mark.nlu,
+    pytest.mark.skipif(
+        not (rasa_executable(NLU_PROJECT).exists() and model_path(NLU_PROJECT).exists()),
+        reason="needs the Rasa environment and a trained model (make test builds both)",
+    ),
+]
 
 
 def rasa_processes(port: int) -> list[int]:
