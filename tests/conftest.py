@@ -17,6 +17,7 @@ from bot.understanding.rasa import ManagedRasa
 from tests.e2e.hotline import Hotline
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.pg_schemas import PgSchemaStock, schema_url
 from tests.support import Dialog, RasaServer, launch_rasa, wait_for_rasa
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -61,14 +62,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         managed.stop()
 
 
-def _pg_schema_url(schema: str) -> str:
-    return f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty (unmigrated) database for each test, on both engines the bot supports."""
-    if request.param == "sqlite":
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Each test that takes a database runs on both engines the bot supports."""
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A new, empty (unmigrated) database for each test."""
+    if database_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -76,7 +79,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield _pg_schema_url(schema)
+        yield schema_url(PG_ADMIN_URL, schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -95,23 +98,37 @@ def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_schemas() -> Iterator[PgSchemaStock]:
+    """Migrated PostgreSQL schemas for the session's tests (nothing is done until a test takes one)."""
+    stock = PgSchemaStock(PG_ADMIN_URL)
+    try:
+        yield stock
+    finally:
+        stock.close()
+
+
 @pytest.fixture
-def database_url(empty_database_url: str, migrated_sqlite_file: Path) -> str:
+def database_url(
+    database_kind: str, tmp_path: Path, migrated_sqlite_file: Path, pg_schemas: PgSchemaStock
+) -> Iterator[str]:
     """A new database at the latest schema (`python -m bot migrate` does the same in production).
 
-    SQLite: a copy of the file migrated once for the session, the very file `migrate` leaves; the
-    migrations themselves are tested in test_migrations. Running them for each of some 600 tests
-    took ~0.2 s a test on the 2-core machine. PostgreSQL schemas are migrated one by one.
+    SQLite: a copy of the file migrated once for the session, the very file `migrate` leaves.
+    PostgreSQL: a schema made ahead from the DDL of one migrated once for the session, and dropped
+    behind the test (tests/pg_schemas.py). Running the migrations for each of some 600 tests took
+    ~0.2 s a test on the 2-core machine; they are tested themselves in test_migrations.
     """
-    if empty_database_url.startswith("sqlite:///"):
-        shutil.copyfile(migrated_sqlite_file, empty_database_url.removeprefix("sqlite:///"))
-        return empty_database_url
-    engine = create_db_engine(empty_database_url)
+    if database_kind == "sqlite":
+        path = tmp_path / "bot.db"
+        shutil.copyfile(migrated_sqlite_file, path)
+        yield f"sqlite:///{path}"
+        return
+    schema = pg_schemas.take()
     try:
-        migrate(engine)
+        yield schema_url(PG_ADMIN_URL, schema)
     finally:
-        engine.dispose()
-    return empty_database_url
+        pg_schemas.drop(schema)
 
 
 @pytest.fixture

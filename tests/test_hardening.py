@@ -165,7 +165,7 @@ async def test_an_invalid_role_or_telegram_id_in_the_staff_form_gets_400_with_a_
     assert hotline.audit_count("staff_update") == hotline.audit_count("staff_create") == 0
 
 
-@pytest.mark.parametrize("empty_database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("database_kind", ["postgresql"], indirect=True)
 async def test_after_the_database_closed_every_connection_the_next_message_is_stored(
     tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
