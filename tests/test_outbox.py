@@ -369,15 +369,27 @@ async def test_whatsapp_rate_limits_are_waited_out_and_long_texts_split_for_twil
 async def test_two_processes_on_one_database_keep_each_chats_order_and_interval(
     make, fake_telegram: FakeTelegram
 ) -> None:  # type: ignore[no-untyped-def]
+    """Replica one sends each chat's first reply alone, the two then send side by side, and replica two
+    sends the rest alone: each chat's order and interval hold whichever process sends. (Started
+    together, one replica could take every reply, and only one process would have been checked.)"""
     settings = make(per_chat_interval_s=0.4)
     settings = dataclasses.replace(settings, telegram=dataclasses.replace(settings.telegram, max_per_second=50))
     chats = ["8101", "8102", "8103"]
     async with bot_app(settings) as one, bot_app(settings) as two:  # two replicas, one database
-        async with running_worker(one), running_worker(two):
-            texts = queue_messages(one, "telegram", chats, per_chat=4)
-            two.outbox.wake()
-            await fake_telegram.wait_for(SEND, len(texts))
-            await outbox_drained(one)
+        texts = queue_messages(one, "telegram", chats, per_chat=4)
+        one_worker = asyncio.create_task(one.outbox.run())
+        try:
+            await fake_telegram.wait_for(SEND, len(chats))
+            async with running_worker(two):
+                two.outbox.wake()
+                await fake_telegram.wait_for(SEND, 2 * len(chats))
+                one.outbox.stop()  # sends in flight finish; what one has not sent stays for two
+                await asyncio.wait_for(one_worker, 30)
+                await fake_telegram.wait_for(SEND, len(texts))
+                await outbox_drained(two)
+        finally:
+            one.outbox.stop()
+            await asyncio.wait_for(one_worker, 30)
 
     assert sorted(fake_telegram.texts()) == sorted(texts)  # each once
     for chat in chats:
