@@ -64,6 +64,10 @@ run: venv nlu-train
 # Each part's outcome is kept, so a failure in the first still lets the second run; make test fails
 # if either did.
 TEST_OUTCOME := .test-outcome
+# The first part runs in this many processes (pytest-xdist; a test file stays in one): its tests wait
+# on subprocesses, browsers and timers more than they compute, and kept 0.8 of the two cores busy
+# in one process. The second part shares one Rasa server and runs in one process.
+TEST_WORKERS ?= 2
 
 test: test-nlu
 	@bash scripts/test_outcome.sh $(TEST_OUTCOME)
@@ -73,7 +77,7 @@ test-no-nlu: venv chromium
 	@echo "Bot environment ready in $(ELAPSED). Running the tests that need no NLU model (the model is prepared alongside) ..."
 	@rm -rf $(TEST_OUTCOME) && mkdir -p $(TEST_OUTCOME)
 	@$(PY) -m bot content check; echo $$? > $(TEST_OUTCOME)/content-check
-	@$(PY) -m pytest -q -m "not nlu"; echo $$? > $(TEST_OUTCOME)/tests-without-nlu
+	@$(PY) -m pytest -q -m "not nlu" -n $(TEST_WORKERS) --dist loadfile; echo $$? > $(TEST_OUTCOME)/tests-without-nlu
 
 # nlu-train first: with two jobs, make starts Rasa's environment before the bot's.
 test-nlu: nlu-train test-no-nlu
