@@ -1,8 +1,8 @@
 """Migrated PostgreSQL schemas for the tests, made ahead of the test that takes one and dropped behind it.
 
 Migrating a schema took ~0.38 s on the 2-core machine, and some 300 tests each need a fresh one. The
-schema of one database migrated once for the session is dumped (`pg_dump --schema-only` plus the
-alembic version row), and each test's schema is that DDL replayed in one round trip, by a thread
+schema of one database migrated once for the session is dumped (`pg_dump --inserts`: the DDL
+and the alembic version row, its only data), and each test's schema is that DDL replayed in one round trip, by a thread
 while the previous test runs; used schemas are dropped by the same thread. The tests wait for
 neither. The migrations themselves are tested in test_migrations.
 
