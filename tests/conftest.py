@@ -17,10 +17,9 @@ from bot.understanding.rasa import ManagedRasa
 from tests.e2e.hotline import Hotline
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.pg_schemas import PgSchemaStock, schema_url
+from tests.pg_schemas import PG_ADMIN_URL, PgSchemaStock, schema_url
 from tests.support import Dialog, RasaServer, launch_rasa, wait_for_rasa
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # The session's Rasa server, launched right after collection (see pytest_collection_modifyitems).
 EARLY_RASA = pytest.StashKey[ManagedRasa]()
 

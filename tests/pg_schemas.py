@@ -11,6 +11,7 @@ Without `pg_dump` on the PATH each schema is migrated instead, by the same threa
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
@@ -21,6 +22,8 @@ from sqlalchemy import make_url
 
 from bot.storage.db import create_db_engine, migrate
 
+# The tests' PostgreSQL: each test works in a schema of its own in this database.
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _TEMPLATE = "t_template_" + uuid.uuid4().hex[:12]
 
 

@@ -18,9 +18,8 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT
+from tests.pg_schemas import PG_ADMIN_URL, schema_url
 from tests.support import free_port
-
-PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @contextmanager
@@ -31,7 +30,7 @@ def postgres_schema() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+        yield schema_url(PG_ADMIN_URL, schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
